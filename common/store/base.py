@@ -1,0 +1,163 @@
+"""The narrow store interface. Every filter and update of the fleet lives behind it.
+
+Two backends implement it with identical semantics: `common.store.mongo.MongoStore` (production)
+and `common.store.sqlite.SqliteStore` (embedded default). The contract suite in
+`tests/contract/` runs against both.
+
+Semantics every backend keeps (DESIGN.md):
+
+* `claim_next` looks for candidates — PENDING with `available_at <= now`, or RUNNING with
+  `lease_expires_at < now` — best priority (highest number) first, then oldest `available_at`,
+  then id, and claims each with one conditional update filtered on id, the state it saw and the
+  `executions` value it saw. The update sets RUNNING, `worker_id`, `lease_expires_at`,
+  `attempt_started_at`, `started_at` (first claim only), increments `executions` and clears
+  `cancel_requested` only if it was not set. Taking over an expired lease also appends the lost
+  attempt (`Outcome.LOST`, error `LeaseExpired`, the previous holder's worker id and attempt
+  start) and increments `failed_attempts`, in the same update. Zero matches is a lost race:
+  skipped silently.
+* Every write by a claim holder (`renew_lease`, `append_event`, `park_for_retry`, `finish`,
+  `release`) filters on the `Claim` (id, state RUNNING, executions, worker_id). Zero matches
+  returns None/False and changes nothing.
+* `attempts` keeps the newest `ATTEMPTS_KEPT` records; `usage` accumulates each attempt's usage.
+* Idempotency: `(tenant, idempotency_key)` is unique (a unique index decides races); a duplicate
+  submit returns the existing execution with `created=False`.
+* Tenant scoping: every API-side read and write takes the tenant; another tenant's execution is
+  None (not found), never an error that reveals it exists.
+* A backend failure raises `StoreUnavailable`; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Any
+
+from common.domain import (
+    Attempt,
+    Claim,
+    ErrorInfo,
+    Execution,
+    NewExecution,
+    Page,
+    ProgressEvent,
+    QueueStats,
+    Renewal,
+    State,
+)
+
+
+class Store(ABC):
+    """Async store of executions, progress events and API keys."""
+
+    #: Store operations issued so far (one per round trip to the backend), for benchmarks.
+    round_trips: int = 0
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    @abstractmethod
+    async def init(self) -> None:
+        """Create tables/collections and indexes (idempotent)."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise `StoreUnavailable` unless the backend answers."""
+
+    # --- API side ----------------------------------------------------------------------------
+
+    @abstractmethod
+    async def submit(self, new: NewExecution, now: datetime) -> tuple[Execution, bool]:
+        """Insert a PENDING execution, acknowledged. Returns (execution, created).
+
+        With an idempotency key already used by this tenant: (the existing execution, False).
+        """
+
+    @abstractmethod
+    async def get(self, tenant: str, execution_id: str) -> Execution | None: ...
+
+    @abstractmethod
+    async def list_executions(
+        self,
+        tenant: str,
+        *,
+        state: State | None = None,
+        agent: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Page:
+        """Newest first (descending id); `after` is the id of the last item of the previous page."""
+
+    @abstractmethod
+    async def request_cancel(self, tenant: str, execution_id: str, now: datetime) -> Execution:
+        """PENDING → CANCELLED at once; RUNNING → `cancel_requested` (the holder stops it).
+
+        Already CANCELLED: returned unchanged. SUCCEEDED/FAILED: `StateConflict`.
+        Unknown for this tenant: `NotFound`.
+        """
+
+    @abstractmethod
+    async def retry(self, tenant: str, execution_id: str, now: datetime) -> Execution:
+        """FAILED/CANCELLED → PENDING, due now, with a fresh attempt budget (`failed_attempts`
+        reset to 0; history kept). Other states: `StateConflict`. Unknown: `NotFound`."""
+
+    @abstractmethod
+    async def stats(self, tenant: str | None, now: datetime) -> QueueStats:
+        """Counts per state and the oldest due PENDING `available_at` (all tenants if None)."""
+
+    @abstractmethod
+    async def events(
+        self, tenant: str, execution_id: str, after_seq: int = 0, limit: int = 1000
+    ) -> list[ProgressEvent]: ...
+
+    # --- worker side -------------------------------------------------------------------------
+
+    @abstractmethod
+    async def claim_next(
+        self, worker_id: str, now: datetime, lease_seconds: float, limit: int
+    ) -> list[Execution]:
+        """Claim up to `limit` due executions; returns them as claimed (state RUNNING)."""
+
+    @abstractmethod
+    async def renew_lease(self, claim: Claim, now: datetime, lease_seconds: float) -> Renewal | None:
+        """Extend the lease and read `cancel_requested`; None if the claim is lost."""
+
+    @abstractmethod
+    async def append_event(
+        self, claim: Claim, kind: str, summary: str, now: datetime, tool: str | None = None
+    ) -> ProgressEvent | None:
+        """Append a progress event with the next sequence number; None if the claim is lost."""
+
+    @abstractmethod
+    async def park_for_retry(
+        self, claim: Claim, now: datetime, available_at: datetime, attempt: Attempt
+    ) -> bool:
+        """RUNNING → PENDING due at `available_at`; records the failed attempt, counts it in
+        `failed_attempts`, clears worker and lease."""
+
+    @abstractmethod
+    async def finish(
+        self,
+        claim: Claim,
+        now: datetime,
+        state: State,
+        attempt: Attempt,
+        *,
+        result: dict[str, Any] | None = None,
+        error: ErrorInfo | None = None,
+    ) -> bool:
+        """RUNNING → SUCCEEDED | FAILED | CANCELLED; records the attempt (a FAILED outcome counts
+        in `failed_attempts`), sets `finished_at`, clears worker and lease."""
+
+    @abstractmethod
+    async def release(self, claim: Claim, now: datetime, attempt: Attempt) -> bool:
+        """RUNNING → PENDING due now, not counted as a failure (graceful shutdown)."""
+
+    # --- API keys ----------------------------------------------------------------------------
+
+    @abstractmethod
+    async def create_api_key(self, tenant: str, key_hash: str, now: datetime) -> None: ...
+
+    @abstractmethod
+    async def tenant_for_key(self, key_hash: str) -> str | None: ...
