@@ -108,7 +108,7 @@ class Settings(BaseModel):
 def load_settings(
     environ: Mapping[str, str] | None = None, *, base: Mapping[str, Any] | None = None
 ) -> Settings:
-    """Build and validate settings; misspelled `AGENTFLEET_*` variables are an error, not ignored."""
+    """Build and validate settings; a misspelled `AGENTFLEET_*` variable is an error."""
     env = os.environ if environ is None else environ
     values: dict[str, Any] = dict(base or {})
     fields = set(Settings.model_fields)

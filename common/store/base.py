@@ -120,7 +120,9 @@ class Store(ABC):
         """Claim up to `limit` due executions; returns them as claimed (state RUNNING)."""
 
     @abstractmethod
-    async def renew_lease(self, claim: Claim, now: datetime, lease_seconds: float) -> Renewal | None:
+    async def renew_lease(
+        self, claim: Claim, now: datetime, lease_seconds: float
+    ) -> Renewal | None:
         """Extend the lease and read `cancel_requested`; None if the claim is lost."""
 
     @abstractmethod

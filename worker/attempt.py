@@ -1,0 +1,258 @@
+"""One attempt of one execution: run the agent, decide, and write the outcome fenced.
+
+The worker loop owns claiming, heartbeats and shutdown; this module owns what happens between a
+claim and the write that ends it. Every write goes through the claim's fencing token: when it
+matches nothing, another worker owns the execution and this attempt stops without a trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from common.agents.base import AgentContext, AgentSpec
+from common.agents.registry import AgentRegistry
+from common.clock import Clock
+from common.domain import Attempt, Claim, ErrorInfo, Execution, Outcome, State, Usage
+from common.errors import (
+    AgentfleetError,
+    AttemptTimeout,
+    InvalidAgentInput,
+    InvalidAgentOutput,
+    LeaseExpired,
+    LeaseLost,
+    NonRetryableError,
+    classify,
+)
+from common.retry import GiveUp, RetryPolicy, decide
+from common.store.base import Store
+
+log = logging.getLogger("agentfleet.worker")
+
+
+class StopReason(Enum):
+    """Why the worker interrupted a running attempt."""
+
+    CANCEL = "cancel"  # the user asked; finish as CANCELLED
+    LOST = "lost"  # the lease is gone; write nothing
+    RELEASE = "release"  # graceful shutdown ran out of grace; give it back
+
+
+@dataclass
+class RunningAttempt:
+    """Book-keeping of an attempt in flight, shared by the attempt task and the heartbeat."""
+
+    execution: Execution
+    claim: Claim
+    started_at: datetime
+    task: asyncio.Task[None] | None = None
+    stop_reason: StopReason | None = None
+    finishing: bool = False  # the agent is done; its final write must not be interrupted
+    context: AgentContext | None = field(default=None, repr=False)
+
+    def interrupt(self, reason: StopReason) -> None:
+        if self.finishing or self.task is None or self.task.done():
+            return
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self.task.cancel()
+
+
+@dataclass(frozen=True)
+class AttemptRunner:
+    """Everything an attempt needs, shared by all attempts of one worker."""
+
+    store: Store
+    registry: AgentRegistry
+    policy: RetryPolicy
+    clock: Clock
+    rng: random.Random
+    worker_id: str
+    attempt_timeout: float
+    resources: dict[str, Any]
+    on_terminal: Callable[[str], Awaitable[None]] | None = None
+
+    async def run(self, running: RunningAttempt) -> None:
+        """Drive one claimed execution to its next state; never raises (but CancelledError)."""
+        execution = running.execution
+        try:
+            await self._run(running)
+        except LeaseLost:
+            log.warning("lease lost; another worker owns %s now", execution.id)
+        except asyncio.CancelledError:
+            if running.stop_reason is None:
+                raise
+            await self._on_interrupted(running)
+
+    async def _run(self, running: RunningAttempt) -> None:
+        execution = running.execution
+        spec = self.registry.get(execution.agent)
+        if execution.failed_attempts >= execution.max_attempts:
+            # A holder lost its lease on the last allowed attempt (crash loop): stop here.
+            last = execution.attempts[-1].error if execution.attempts else None
+            error = last or ErrorInfo(type=LeaseExpired.__name__, message="lease expired")
+            await self._fail(running, error, Usage())
+            return
+        if spec is None:
+            await self._fail(running, _info(NonRetryableError(f"unknown agent {execution.agent}")))
+            return
+        ctx = self._context(running)
+        try:
+            result = await self._call_agent(spec, execution, ctx)
+        except (LeaseLost, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # every failure is classified in one place
+            await self._failed(running, classify(exc))
+            return
+        running.finishing = True
+        attempt = self._attempt(running, Outcome.SUCCEEDED, None)
+        if await self.store.finish(
+            running.claim, self.clock.now(), State.SUCCEEDED, attempt, result=result
+        ):
+            await self._terminal(execution.id)
+        else:
+            raise LeaseLost(execution.id)
+
+    async def _call_agent(
+        self, spec: AgentSpec, execution: Execution, ctx: AgentContext
+    ) -> dict[str, Any]:
+        data = _validated_input(spec, execution.input)
+        scope = asyncio.timeout(self.attempt_timeout)
+        try:
+            async with scope:
+                output = await spec.run(data, ctx)
+        except TimeoutError:
+            if scope.expired():
+                raise AttemptTimeout(f"attempt ran past {self.attempt_timeout}s") from None
+            raise
+        return _validated_output(spec, output)
+
+    def _context(self, running: RunningAttempt) -> AgentContext:
+        claim = running.claim
+
+        async def progress(kind: str, summary: str, tool: str | None = None) -> None:
+            event = await self.store.append_event(claim, kind, summary, self.clock.now(), tool)
+            if event is None:
+                raise LeaseLost(claim.execution_id)
+
+        ctx = AgentContext(
+            execution_id=claim.execution_id,
+            tenant=running.execution.tenant,
+            attempt=claim.executions,
+            failed_attempts=running.execution.failed_attempts,
+            clock=self.clock,
+            progress=progress,
+            resources=self.resources,
+        )
+        running.context = ctx
+        return ctx
+
+    async def _failed(self, running: RunningAttempt, error: AgentfleetError) -> None:
+        """Park for another attempt, or fail for good: the retry policy decides."""
+        execution = running.execution
+        running.finishing = True
+        now = self.clock.now()
+        decision = decide(
+            self.policy,
+            error,
+            failures=execution.failed_attempts + 1,
+            max_attempts=execution.max_attempts,
+            now=now,
+            rng=self.rng,
+        )
+        info = _info(error)
+        if isinstance(decision, GiveUp):
+            log.info("execution %s failed: %s (%s)", execution.id, info.type, decision.reason)
+            await self._fail(running, info, self._usage(running))
+            return
+        attempt = self._attempt(running, Outcome.RETRYING, info)
+        log.info(
+            "execution %s attempt %d: %s; retry in %.2fs",
+            execution.id,
+            running.claim.executions,
+            info.type,
+            decision.delay,
+        )
+        if not await self.store.park_for_retry(running.claim, now, decision.available_at, attempt):
+            raise LeaseLost(execution.id)
+
+    async def _fail(
+        self, running: RunningAttempt, error: ErrorInfo, usage: Usage | None = None
+    ) -> None:
+        running.finishing = True
+        attempt = self._attempt(running, Outcome.FAILED, error, usage)
+        if not await self.store.finish(
+            running.claim, self.clock.now(), State.FAILED, attempt, error=error
+        ):
+            raise LeaseLost(running.claim.execution_id)
+        await self._terminal(running.claim.execution_id)
+
+    async def _on_interrupted(self, running: RunningAttempt) -> None:
+        """The heartbeat or shutdown cancelled the attempt; write what the reason calls for."""
+        reason = running.stop_reason
+        claim = running.claim
+        now = self.clock.now()
+        if reason is StopReason.CANCEL:
+            attempt = self._attempt(running, Outcome.CANCELLED, None)
+            error = ErrorInfo(type="Cancelled", message="cancelled on request")
+            if await self.store.finish(claim, now, State.CANCELLED, attempt, error=error):
+                await self._terminal(claim.execution_id)
+        elif reason is StopReason.RELEASE:
+            await self.store.release(claim, now, self._attempt(running, Outcome.RELEASED, None))
+        # StopReason.LOST: someone else owns it; write nothing.
+
+    async def _terminal(self, execution_id: str) -> None:
+        if self.on_terminal is not None:
+            try:
+                await self.on_terminal(execution_id)
+            except Exception:  # clean-up is best effort; the execution is already final
+                log.exception("terminal clean-up of %s failed", execution_id)
+
+    def _usage(self, running: RunningAttempt) -> Usage:
+        return running.context.usage if running.context else Usage()
+
+    def _attempt(
+        self,
+        running: RunningAttempt,
+        outcome: Outcome,
+        error: ErrorInfo | None,
+        usage: Usage | None = None,
+    ) -> Attempt:
+        return Attempt(
+            number=running.claim.executions,
+            worker_id=self.worker_id,
+            started_at=running.started_at,
+            ended_at=self.clock.now(),
+            outcome=outcome,
+            error=error,
+            usage=usage if usage is not None else self._usage(running),
+        )
+
+
+def _info(error: AgentfleetError) -> ErrorInfo:
+    return ErrorInfo(type=error.type_name, message=str(error)[:2000], retryable=error.retryable)
+
+
+def _validated_input(spec: AgentSpec, data: dict[str, Any]) -> BaseModel:
+    try:
+        return spec.input_model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidAgentInput(str(exc)) from None
+
+
+def _validated_output(spec: AgentSpec, output: object) -> dict[str, Any]:
+    try:
+        model = spec.output_model.model_validate(
+            output.model_dump() if isinstance(output, BaseModel) else output
+        )
+    except ValidationError as exc:
+        raise InvalidAgentOutput(str(exc)) from None
+    return model.model_dump(mode="json")

@@ -1,0 +1,172 @@
+"""The worker loop: claim, run attempts concurrently, renew leases, shut down gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from common.agents.registry import AgentRegistry
+from common.clock import Clock, SystemClock
+from common.domain import Execution
+from common.errors import StoreUnavailable
+from common.settings import Settings
+from common.store.base import Store
+from worker.attempt import AttemptRunner, RunningAttempt, StopReason
+
+log = logging.getLogger("agentfleet.worker")
+
+
+def make_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(3).hex()}"
+
+
+class Worker:
+    """One stateless worker: any number of them may share a store.
+
+    `run()` claims due executions while it has free slots (re-polling at once while it finds
+    work, waiting up to `poll_interval` when idle or until `wake()`), runs each attempt as a
+    task, and renews every held lease in a heartbeat side task. `stop()` begins a graceful
+    shutdown: no more claims, `shutdown_grace` seconds for attempts to finish, then the rest is
+    released to PENDING at once.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        registry: AgentRegistry,
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        resources: dict[str, Any] | None = None,
+        on_terminal: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.worker_id = worker_id or make_worker_id()
+        self.clock = clock or SystemClock()
+        self.concurrency = settings.concurrency
+        self.runner = AttemptRunner(
+            store=store,
+            registry=registry,
+            policy=settings.retry_policy,
+            clock=self.clock,
+            rng=rng or random.Random(),
+            worker_id=self.worker_id,
+            attempt_timeout=settings.attempt_timeout,
+            resources=resources if resources is not None else {},
+            on_terminal=on_terminal,
+        )
+        self.inflight: dict[str, RunningAttempt] = {}
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.claimed = 0
+
+    # --- public ------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for work now (a submit landed in this process)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Begin graceful shutdown; `run()` returns once everything is finished or released."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        log.info("worker %s started (concurrency %d)", self.worker_id, self.concurrency)
+        heartbeat = asyncio.create_task(self._heartbeat_loop(), name="heartbeat")
+        try:
+            await self._claim_loop()
+            await self._drain()
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+        log.info("worker %s stopped", self.worker_id)
+
+    async def heartbeat_once(self) -> None:
+        """Renew every held lease; interrupt attempts whose lease is lost or cancel requested."""
+        for running in list(self.inflight.values()):
+            if running.finishing:
+                continue
+            renewal = await self.store.renew_lease(
+                running.claim, self.clock.now(), self.settings.lease_seconds
+            )
+            if renewal is None:
+                log.warning("lost the lease of %s; stopping that attempt", running.claim)
+                running.interrupt(StopReason.LOST)
+            elif renewal.cancel_requested:
+                running.interrupt(StopReason.CANCEL)
+
+    async def claim_once(self) -> int:
+        """Claim up to the free slots (at most one batch); start an attempt for each."""
+        free = self.concurrency - len(self.inflight)
+        if free <= 0:
+            return 0
+        claimed = await self.store.claim_next(
+            self.worker_id,
+            self.clock.now(),
+            self.settings.lease_seconds,
+            min(free, self.settings.claim_batch),
+        )
+        for execution in claimed:
+            self._start(execution)
+        self.claimed += len(claimed)
+        return len(claimed)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    async def _claim_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                found = await self.claim_once()
+            except StoreUnavailable as exc:
+                log.warning("store unavailable while claiming: %s", exc)
+                found = 0
+            if found and len(self.inflight) < self.concurrency:
+                continue  # more may be due: poll again at once
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
+
+    def _start(self, execution: Execution) -> None:
+        running = RunningAttempt(
+            execution=execution, claim=execution.claim(), started_at=self.clock.now()
+        )
+        self.inflight[execution.id] = running
+        running.task = asyncio.create_task(self.runner.run(running), name=f"attempt-{execution.id}")
+        running.task.add_done_callback(lambda _t: self._done(execution.id))
+
+    def _done(self, execution_id: str) -> None:
+        self.inflight.pop(execution_id, None)
+        self._wake.set()  # a slot is free
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            try:
+                await self.heartbeat_once()
+            except StoreUnavailable as exc:
+                log.warning("heartbeat failed: %s", exc)
+            except Exception:
+                log.exception("heartbeat failed")
+
+    async def _drain(self) -> None:
+        tasks = [r.task for r in self.inflight.values() if r.task is not None]
+        if not tasks:
+            return
+        log.info("waiting up to %.1fs for %d attempts", self.settings.shutdown_grace, len(tasks))
+        _, pending = await asyncio.wait(tasks, timeout=self.settings.shutdown_grace)
+        for running in list(self.inflight.values()):
+            running.interrupt(StopReason.RELEASE)
+        if pending:
+            log.info("released %d unfinished executions", len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)
