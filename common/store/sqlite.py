@@ -1,0 +1,470 @@
+"""The embedded store: one SQLite file that several processes on one machine share safely.
+
+WAL mode lets readers run beside the one writer; every read-modify-write is one short
+`BEGIN IMMEDIATE` transaction, so it takes the write lock before it reads and never has to
+upgrade a stale snapshot. All sqlite3 calls run on one dedicated thread that owns the
+connection, so a lock wait (up to the busy timeout) never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from common.domain import (
+    ATTEMPTS_KEPT,
+    FAILED_OUTCOMES,
+    Attempt,
+    Claim,
+    ErrorInfo,
+    Execution,
+    NewExecution,
+    Outcome,
+    Page,
+    ProgressEvent,
+    QueueStats,
+    Renewal,
+    State,
+    Usage,
+    new_id,
+)
+from common.errors import NotFound, StateConflict, StoreUnavailable
+from common.store import sqlite_schema as sql
+from common.store.base import Store
+
+T = TypeVar("T")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_TIME_COLUMNS = (
+    "available_at",
+    "lease_expires_at",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "attempt_started_at",
+    "finished_at",
+)
+_JSON_COLUMNS = ("input", "attempts", "result", "error", "usage")
+
+
+def to_us(instant: datetime) -> int:
+    """Microseconds since the epoch; naive datetimes are taken as UTC."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return (instant - _EPOCH) // _MICROSECOND
+
+
+def from_us(value: int | None) -> datetime | None:
+    return None if value is None else _EPOCH + timedelta(microseconds=value)
+
+
+def _execution(row: sqlite3.Row) -> Execution:
+    doc = dict(zip(row.keys(), row, strict=True))
+    for column in _TIME_COLUMNS:
+        doc[column] = from_us(doc[column])
+    for column in _JSON_COLUMNS:
+        if doc[column] is not None:
+            doc[column] = json.loads(doc[column])
+    doc["cancel_requested"] = bool(doc["cancel_requested"])
+    return Execution.model_validate(doc)
+
+
+def _row_params(execution: Execution) -> dict[str, Any]:
+    doc = execution.model_dump(mode="json")
+    for column in _TIME_COLUMNS:
+        value = getattr(execution, column)
+        doc[column] = None if value is None else to_us(value)
+    for column in _JSON_COLUMNS:
+        doc[column] = None if doc[column] is None else json.dumps(doc[column])
+    doc["cancel_requested"] = int(execution.cancel_requested)
+    return {column: doc[column] for column in sql.COLUMNS}
+
+
+def _fence(claim: Claim) -> dict[str, Any]:
+    return {"id": claim.execution_id, "executions": claim.executions, "worker_id": claim.worker_id}
+
+
+def _appended(attempts_json: str, attempt: Attempt) -> str:
+    """The attempts history with one more record, capped at the newest ATTEMPTS_KEPT."""
+    attempts = json.loads(attempts_json)
+    attempts.append(attempt.model_dump(mode="json"))
+    return json.dumps(attempts[-ATTEMPTS_KEPT:])
+
+
+def _lost_attempt(candidate: sqlite3.Row, now: datetime) -> Attempt:
+    """The record of a holder whose lease expired before it finished."""
+    expired_at = from_us(candidate["lease_expires_at"])
+    return Attempt(
+        number=candidate["executions"],
+        worker_id=candidate["worker_id"] or "",
+        started_at=from_us(candidate["attempt_started_at"]) or now,
+        ended_at=now,
+        outcome=Outcome.LOST,
+        error=ErrorInfo(
+            type="LeaseExpired",
+            message=f"worker {candidate['worker_id']} stopped renewing its lease "
+            f"(expired {expired_at.isoformat() if expired_at else 'unknown'})",
+            retryable=True,
+        ),
+    )
+
+
+def _claim_params(candidate: sqlite3.Row, worker_id: str, now: datetime, lease: datetime) -> dict:
+    takeover = candidate["state"] == State.RUNNING
+    attempts = _appended(candidate["attempts"], _lost_attempt(candidate, now)) if takeover else None
+    return {
+        "id": candidate["id"],
+        "state": candidate["state"],
+        "executions": candidate["executions"],
+        "worker_id": worker_id,
+        "lease_expires_at": to_us(lease),
+        "now": to_us(now),
+        "lost": int(takeover),
+        "attempts": attempts,
+    }
+
+
+def _claim_order(candidate: sqlite3.Row) -> tuple[int, int, str]:
+    return (-candidate["priority"], candidate["available_at"], candidate["id"])
+
+
+@contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction that holds the write lock from its first statement."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    conn.commit()
+
+
+class SqliteStore(Store):
+    """`Store` on one SQLite file (or ":memory:"), shared safely by several processes."""
+
+    def __init__(self, path: str, *, busy_timeout: float = 10.0) -> None:
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self.round_trips = 0
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentfleet-sqlite")
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    async def _run(self, operation: Callable[..., T], *args: Any) -> T:
+        """One store operation (one round trip) on the connection's own thread."""
+        if self._closed:
+            raise StoreUnavailable(f"SQLite store {self.path!r} is closed")
+        self.round_trips += 1
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._call, operation, args)
+
+    def _call(self, operation: Callable[..., T], args: tuple[Any, ...]) -> T:
+        try:
+            return operation(self._connection(), *args)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path!r} unavailable: {exc}") from exc
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            for pragma in sql.PRAGMAS:
+                conn.execute(pragma.format(busy_timeout_ms=int(self.busy_timeout * 1000)))
+            self._conn = conn
+        return self._conn
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def init(self) -> None:
+        await self._run(_create_schema)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await asyncio.get_running_loop().run_in_executor(self._thread, conn.close)
+        self._thread.shutdown(wait=True)
+
+    async def ping(self) -> None:
+        await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    # --- API side ----------------------------------------------------------------------------
+
+    async def submit(self, new: NewExecution, now: datetime) -> tuple[Execution, bool]:
+        execution = Execution(
+            id=new_id(),
+            tenant=new.tenant,
+            agent=new.agent,
+            input=new.input,
+            max_attempts=new.max_attempts,
+            priority=new.priority,
+            idempotency_key=new.idempotency_key,
+            schedule_id=new.schedule_id,
+            available_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        return await self._run(_insert_or_existing, execution)
+
+    async def get(self, tenant: str, execution_id: str) -> Execution | None:
+        row = await self._run(
+            lambda conn: conn.execute(sql.SELECT_BY_ID, (execution_id, tenant)).fetchone()
+        )
+        return None if row is None else _execution(row)
+
+    async def list_executions(
+        self,
+        tenant: str,
+        *,
+        state: State | None = None,
+        agent: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Page:
+        query, params = sql.LIST_SELECT, [tenant]
+        for clause, value in (("state = ?", state), ("agent = ?", agent), ("id < ?", after)):
+            if value is not None:
+                query += f" AND {clause}"
+                params.append(str(value))
+        rows = await self._run(
+            lambda conn: conn.execute(query + sql.LIST_ORDER, (*params, first + 1)).fetchall()
+        )
+        return Page(items=[_execution(row) for row in rows[:first]], has_next=len(rows) > first)
+
+    async def request_cancel(self, tenant: str, execution_id: str, now: datetime) -> Execution:
+        return await self._run(_request_cancel, tenant, execution_id, to_us(now))
+
+    async def retry(self, tenant: str, execution_id: str, now: datetime) -> Execution:
+        return await self._run(_retry, tenant, execution_id, to_us(now))
+
+    async def stats(self, tenant: str | None, now: datetime) -> QueueStats:
+        counts, oldest = await self._run(_stats, tenant, to_us(now))
+        return QueueStats(
+            counts={state: counts.get(state.value, 0) for state in State},
+            oldest_due_pending_at=from_us(oldest),
+        )
+
+    async def events(
+        self, tenant: str, execution_id: str, after_seq: int = 0, limit: int = 1000
+    ) -> list[ProgressEvent]:
+        rows = await self._run(
+            lambda conn: conn.execute(
+                sql.SELECT_EVENTS, (execution_id, tenant, after_seq, limit)
+            ).fetchall()
+        )
+        return [
+            ProgressEvent(
+                execution_id=row["execution_id"],
+                seq=row["seq"],
+                attempt=row["attempt"],
+                kind=row["kind"],
+                tool=row["tool"],
+                summary=row["summary"],
+                at=from_us(row["at"]),
+            )
+            for row in rows
+        ]
+
+    # --- worker side -------------------------------------------------------------------------
+
+    async def claim_next(
+        self, worker_id: str, now: datetime, lease_seconds: float, limit: int
+    ) -> list[Execution]:
+        lease = now + timedelta(seconds=lease_seconds)
+        rows = await self._run(_claim_next, worker_id, now, lease, limit)
+        return [_execution(row) for row in rows]
+
+    async def renew_lease(
+        self, claim: Claim, now: datetime, lease_seconds: float
+    ) -> Renewal | None:
+        lease = now + timedelta(seconds=lease_seconds)
+        params = {**_fence(claim), "lease_expires_at": to_us(lease), "now": to_us(now)}
+        row = await self._run(lambda conn: conn.execute(sql.RENEW_LEASE, params).fetchone())
+        if row is None:
+            return None
+        return Renewal(lease_expires_at=lease, cancel_requested=bool(row["cancel_requested"]))
+
+    async def append_event(
+        self, claim: Claim, kind: str, summary: str, now: datetime, tool: str | None = None
+    ) -> ProgressEvent | None:
+        event = {
+            "execution_id": claim.execution_id,
+            "attempt": claim.executions,
+            "kind": kind,
+            "tool": tool,
+            "summary": summary,
+        }
+        seq = await self._run(_append_event, claim, {**event, "at": to_us(now)})
+        return None if seq is None else ProgressEvent(**event, seq=seq, at=now)
+
+    async def park_for_retry(
+        self, claim: Claim, now: datetime, available_at: datetime, attempt: Attempt
+    ) -> bool:
+        params = {"state": State.PENDING.value, "available_at": to_us(available_at), "failed": 1}
+        return await self._run(_end_attempt, claim, attempt, now, params)
+
+    async def finish(
+        self,
+        claim: Claim,
+        now: datetime,
+        state: State,
+        attempt: Attempt,
+        *,
+        result: dict[str, Any] | None = None,
+        error: ErrorInfo | None = None,
+    ) -> bool:
+        if not state.terminal:
+            raise ValueError(f"finish needs a terminal state, not {state}")
+        params = {
+            "state": state.value,
+            "failed": int(attempt.outcome in FAILED_OUTCOMES),
+            "result": None if result is None else json.dumps(result),
+            "error": None if error is None else error.model_dump_json(),
+            "finished_at": to_us(now),
+        }
+        return await self._run(_end_attempt, claim, attempt, now, params)
+
+    async def release(self, claim: Claim, now: datetime, attempt: Attempt) -> bool:
+        params = {"state": State.PENDING.value, "available_at": to_us(now), "failed": 0}
+        return await self._run(_end_attempt, claim, attempt, now, params)
+
+    # --- API keys ----------------------------------------------------------------------------
+
+    async def create_api_key(self, tenant: str, key_hash: str, now: datetime) -> None:
+        await self._run(_create_api_key, tenant, key_hash, to_us(now))
+
+    async def tenant_for_key(self, key_hash: str) -> str | None:
+        row = await self._run(lambda conn: conn.execute(sql.SELECT_API_KEY, (key_hash,)).fetchone())
+        return None if row is None else row["tenant"]
+
+
+# --- operations: each runs on the store's thread as one round trip ---------------------------
+
+
+def _create_schema(conn: sqlite3.Connection) -> None:
+    with _immediate(conn):
+        for statement in sql.DDL:
+            conn.execute(statement)
+
+
+def _insert_or_existing(conn: sqlite3.Connection, execution: Execution) -> tuple[Execution, bool]:
+    try:
+        conn.execute(sql.INSERT_EXECUTION, _row_params(execution))
+        return execution, True
+    except sqlite3.IntegrityError:
+        if execution.idempotency_key is None:
+            raise
+    # The unique index decided a race (or a repeat): the first submit's execution wins.
+    row = conn.execute(
+        sql.SELECT_BY_IDEMPOTENCY_KEY, (execution.tenant, execution.idempotency_key)
+    ).fetchone()
+    if row is None:  # pragma: no cover - the row that won cannot vanish; executions are kept
+        raise StoreUnavailable("idempotency conflict but no execution holds the key")
+    return _execution(row), False
+
+
+def _claim_next(
+    conn: sqlite3.Connection, worker_id: str, now: datetime, lease: datetime, limit: int
+) -> list[sqlite3.Row]:
+    window = {"now": to_us(now), "limit": limit}
+    claimed = []
+    with _immediate(conn):
+        candidates = conn.execute(sql.SELECT_DUE_PENDING, window).fetchall()
+        candidates += conn.execute(sql.SELECT_EXPIRED_RUNNING, window).fetchall()
+        for candidate in sorted(candidates, key=_claim_order)[:limit]:
+            row = conn.execute(sql.CLAIM, _claim_params(candidate, worker_id, now, lease))
+            claimed.extend(row.fetchall())  # empty when another worker won the race
+    return claimed
+
+
+def _end_attempt(
+    conn: sqlite3.Connection, claim: Claim, attempt: Attempt, now: datetime, params: dict
+) -> bool:
+    with _immediate(conn):
+        held = conn.execute(sql.SELECT_HELD, _fence(claim)).fetchone()
+        if held is None:
+            return False
+        usage = Usage.model_validate_json(held["usage"]) + attempt.usage
+        update = {
+            "available_at": None,
+            "result": None,
+            "error": None,
+            "finished_at": None,
+            **params,
+            **_fence(claim),
+            "attempts": _appended(held["attempts"], attempt),
+            "usage": usage.model_dump_json(),
+            "now": to_us(now),
+        }
+        return conn.execute(sql.END_ATTEMPT, update).rowcount == 1
+
+
+def _append_event(conn: sqlite3.Connection, claim: Claim, event: dict) -> int | None:
+    with _immediate(conn):
+        row = conn.execute(sql.NEXT_EVENT_SEQ, _fence(claim)).fetchone()
+        if row is None:
+            return None
+        conn.execute(sql.INSERT_EVENT, {**event, "seq": row["event_seq"], "tenant": row["tenant"]})
+        return int(row["event_seq"])
+
+
+def _request_cancel(
+    conn: sqlite3.Connection, tenant: str, execution_id: str, now: int
+) -> Execution:
+    with _immediate(conn):
+        row = conn.execute(sql.SELECT_BY_ID, (execution_id, tenant)).fetchone()
+        if row is None:
+            raise NotFound(f"no execution {execution_id}")
+        state = State(row["state"])
+        if state in (State.SUCCEEDED, State.FAILED):
+            raise StateConflict(f"execution {execution_id} is already {state}")
+        statement = {State.PENDING: sql.CANCEL_PENDING, State.RUNNING: sql.CANCEL_RUNNING}
+        if state in statement:
+            row = conn.execute(statement[state], {"id": execution_id, "now": now}).fetchone()
+        return _execution(row)
+
+
+def _retry(conn: sqlite3.Connection, tenant: str, execution_id: str, now: int) -> Execution:
+    with _immediate(conn):
+        row = conn.execute(sql.SELECT_BY_ID, (execution_id, tenant)).fetchone()
+        if row is None:
+            raise NotFound(f"no execution {execution_id}")
+        retried = conn.execute(sql.RETRY, {"id": execution_id, "now": now}).fetchone()
+        if retried is None:
+            raise StateConflict(
+                f"execution {execution_id} is {row['state']}; only FAILED or CANCELLED "
+                "executions can be retried"
+            )
+        return _execution(retried)
+
+
+def _stats(conn: sqlite3.Connection, tenant: str | None, now: int) -> tuple[dict, int | None]:
+    if tenant is None:
+        counts = conn.execute(sql.COUNT_BY_STATE).fetchall()
+        oldest = conn.execute(sql.OLDEST_DUE_PENDING, (now,)).fetchone()
+    else:
+        counts = conn.execute(sql.COUNT_BY_STATE_FOR_TENANT, (tenant,)).fetchall()
+        oldest = conn.execute(sql.OLDEST_DUE_PENDING_FOR_TENANT, (tenant, now)).fetchone()
+    return {state: count for state, count in counts}, oldest[0]
+
+
+def _create_api_key(conn: sqlite3.Connection, tenant: str, key_hash: str, now: int) -> None:
+    try:
+        conn.execute(sql.INSERT_API_KEY, (key_hash, tenant, now))
+    except sqlite3.IntegrityError as exc:
+        raise StateConflict("this API key already exists") from exc

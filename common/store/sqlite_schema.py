@@ -1,0 +1,211 @@
+"""Schema and SQL of the SQLite backend, kept apart so `sqlite.py` reads as behaviour.
+
+Timestamps are integers (microseconds since the Unix epoch, UTC) so that they sort and compare in
+indexes; what is filtered, sorted or incremented is a plain column, the rest (input, result, error,
+attempts, usage) is JSON text.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+#: Applied to every connection. busy_timeout first, so that switching to WAL waits for a lock.
+PRAGMAS = (
+    "PRAGMA busy_timeout = {busy_timeout_ms}",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA temp_store = MEMORY",
+    "PRAGMA cache_size = -16000",
+)
+
+DDL = (
+    """
+    CREATE TABLE IF NOT EXISTS executions (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        input TEXT NOT NULL,
+        state TEXT NOT NULL,
+        executions INTEGER NOT NULL,
+        failed_attempts INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        priority INTEGER NOT NULL,
+        available_at INTEGER NOT NULL,
+        worker_id TEXT,
+        lease_expires_at INTEGER,
+        idempotency_key TEXT,
+        attempts TEXT NOT NULL,
+        result TEXT,
+        error TEXT,
+        usage TEXT NOT NULL,
+        cancel_requested INTEGER NOT NULL,
+        event_seq INTEGER NOT NULL,
+        schedule_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        started_at INTEGER,
+        attempt_started_at INTEGER,
+        finished_at INTEGER
+    )
+    """,
+    # The claim order: due PENDING rows are read straight off this index.
+    """CREATE INDEX IF NOT EXISTS ix_executions_claim
+       ON executions (state, priority DESC, available_at, id)""",
+    # Lease expiry: only RUNNING rows are in it, so a claim never walks finished history.
+    """CREATE INDEX IF NOT EXISTS ix_executions_lease
+       ON executions (lease_expires_at) WHERE state = 'RUNNING'""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS ux_executions_idempotency
+       ON executions (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL""",
+    "CREATE INDEX IF NOT EXISTS ix_executions_tenant ON executions (tenant, id)",
+    "CREATE INDEX IF NOT EXISTS ix_executions_tenant_state ON executions (tenant, state, id)",
+    "CREATE INDEX IF NOT EXISTS ix_executions_tenant_agent ON executions (tenant, agent, id)",
+    """
+    CREATE TABLE IF NOT EXISTS events (
+        execution_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        tenant TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        tool TEXT,
+        summary TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (execution_id, seq)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS api_keys (
+        key_hash TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID
+    """,
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
+
+COLUMNS = (
+    "id",
+    "tenant",
+    "agent",
+    "input",
+    "state",
+    "executions",
+    "failed_attempts",
+    "max_attempts",
+    "priority",
+    "available_at",
+    "worker_id",
+    "lease_expires_at",
+    "idempotency_key",
+    "attempts",
+    "result",
+    "error",
+    "usage",
+    "cancel_requested",
+    "event_seq",
+    "schedule_id",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "attempt_started_at",
+    "finished_at",
+)
+
+INSERT_EXECUTION = (
+    f"INSERT INTO executions ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + c for c in COLUMNS)})"
+)
+
+SELECT_BY_ID = "SELECT * FROM executions WHERE id = ? AND tenant = ?"
+SELECT_BY_IDEMPOTENCY_KEY = "SELECT * FROM executions WHERE tenant = ? AND idempotency_key = ?"
+
+#: The holder's fencing token: every write of a claim holder carries it.
+FENCE = "id = :id AND state = 'RUNNING' AND executions = :executions AND worker_id = :worker_id"
+
+_CANDIDATE_COLUMNS = (
+    "id, state, executions, priority, available_at, worker_id, lease_expires_at, "
+    "attempt_started_at, attempts"
+)
+_CLAIM_ORDER = "ORDER BY priority DESC, available_at, id LIMIT :limit"
+
+SELECT_DUE_PENDING = (
+    f"SELECT {_CANDIDATE_COLUMNS} FROM executions "
+    f"WHERE state = 'PENDING' AND available_at <= :now {_CLAIM_ORDER}"
+)
+SELECT_EXPIRED_RUNNING = (
+    f"SELECT {_CANDIDATE_COLUMNS} FROM executions "
+    f"WHERE state = 'RUNNING' AND lease_expires_at < :now {_CLAIM_ORDER}"
+)
+
+#: The seed article's claim: zero rows means another worker won the race.
+CLAIM = """
+    UPDATE executions
+    SET state = 'RUNNING', executions = executions + 1, worker_id = :worker_id,
+        lease_expires_at = :lease_expires_at, attempt_started_at = :now,
+        started_at = COALESCE(started_at, :now), updated_at = :now,
+        failed_attempts = failed_attempts + :lost, attempts = COALESCE(:attempts, attempts)
+    WHERE id = :id AND state = :state AND executions = :executions
+    RETURNING *
+"""
+
+RENEW_LEASE = f"""
+    UPDATE executions SET lease_expires_at = :lease_expires_at, updated_at = :now
+    WHERE {FENCE}
+    RETURNING cancel_requested
+"""
+
+SELECT_HELD = f"SELECT attempts, usage FROM executions WHERE {FENCE}"
+
+#: Ends the holder's attempt: park, finish and release differ only in their parameters.
+END_ATTEMPT = f"""
+    UPDATE executions
+    SET state = :state, available_at = COALESCE(:available_at, available_at),
+        failed_attempts = failed_attempts + :failed, attempts = :attempts, usage = :usage,
+        result = :result, error = :error, finished_at = :finished_at,
+        worker_id = NULL, lease_expires_at = NULL, updated_at = :now
+    WHERE {FENCE}
+"""
+
+NEXT_EVENT_SEQ = f"""
+    UPDATE executions SET event_seq = event_seq + 1 WHERE {FENCE}
+    RETURNING event_seq, tenant
+"""
+INSERT_EVENT = """
+    INSERT INTO events (execution_id, seq, tenant, attempt, kind, tool, summary, at)
+    VALUES (:execution_id, :seq, :tenant, :attempt, :kind, :tool, :summary, :at)
+"""
+SELECT_EVENTS = """
+    SELECT execution_id, seq, attempt, kind, tool, summary, at FROM events
+    WHERE execution_id = ? AND tenant = ? AND seq > ? ORDER BY seq LIMIT ?
+"""
+
+CANCEL_PENDING = """
+    UPDATE executions SET state = 'CANCELLED', finished_at = :now, updated_at = :now
+    WHERE id = :id AND state = 'PENDING' RETURNING *
+"""
+CANCEL_RUNNING = """
+    UPDATE executions SET cancel_requested = 1, updated_at = :now
+    WHERE id = :id AND state = 'RUNNING' RETURNING *
+"""
+RETRY = """
+    UPDATE executions
+    SET state = 'PENDING', available_at = :now, failed_attempts = 0, cancel_requested = 0,
+        result = NULL, error = NULL, finished_at = NULL, worker_id = NULL,
+        lease_expires_at = NULL, updated_at = :now
+    WHERE id = :id AND state IN ('FAILED', 'CANCELLED') RETURNING *
+"""
+
+#: Fragments of the one query built at run time (the filters of `list_executions`).
+LIST_SELECT = "SELECT * FROM executions WHERE tenant = ?"
+LIST_ORDER = " ORDER BY id DESC LIMIT ?"
+
+COUNT_BY_STATE = "SELECT state, COUNT(*) FROM executions GROUP BY state"
+COUNT_BY_STATE_FOR_TENANT = "SELECT state, COUNT(*) FROM executions WHERE tenant = ? GROUP BY state"
+OLDEST_DUE_PENDING = (
+    "SELECT MIN(available_at) FROM executions WHERE state = 'PENDING' AND available_at <= ?"
+)
+OLDEST_DUE_PENDING_FOR_TENANT = (
+    "SELECT MIN(available_at) FROM executions "
+    "WHERE tenant = ? AND state = 'PENDING' AND available_at <= ?"
+)
+
+INSERT_API_KEY = "INSERT INTO api_keys (key_hash, tenant, created_at) VALUES (?, ?, ?)"
+SELECT_API_KEY = "SELECT tenant FROM api_keys WHERE key_hash = ?"
