@@ -151,6 +151,7 @@ class AttemptRunner:
             clock=self.clock,
             progress=progress,
             resources=self.resources,
+            history=tuple(running.execution.attempts),
         )
         running.context = ctx
         return ctx

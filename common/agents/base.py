@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from common.clock import Clock
-from common.domain import Usage
+from common.domain import Attempt, Usage
 
 
 class ProgressSink(Protocol):
@@ -32,11 +32,12 @@ class AgentContext:
     execution_id: str
     tenant: str
     attempt: int  # 1-based claim number (`executions`)
-    failed_attempts: int  # failed attempts before this one
+    failed_attempts: int  # failed attempts before this one, in the current budget
     clock: Clock
     progress: ProgressSink = _discard_progress
     usage: Usage = field(default_factory=Usage)
     resources: dict[str, Any] = field(default_factory=dict)
+    history: tuple[Attempt, ...] = ()  # earlier attempts of this execution, oldest first
 
     def add_usage(self, delta: Usage) -> None:
         self.usage = self.usage + delta

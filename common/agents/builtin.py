@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.agents.base import AgentContext, AgentSpec
+from common.domain import ATTEMPTS_KEPT, Outcome
 from common.errors import (
     AgentfleetError,
     AuthenticationFailed,
@@ -33,7 +34,7 @@ async def run_echo(data: EchoInput, ctx: AgentContext) -> EchoOutput:
 class FlakyInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    fail_times: int = Field(ge=0, le=1000)
+    fail_times: int = Field(ge=0, le=ATTEMPTS_KEPT - 1)
     error: Literal["rate_limit", "server", "timeout", "auth"] = "rate_limit"
     retry_after_s: float = Field(0.0, ge=0, le=3600)
 
@@ -53,8 +54,13 @@ def _flaky_error(kind: str, retry_after: float) -> AgentfleetError:
 
 
 async def run_flaky(data: FlakyInput, ctx: AgentContext) -> FlakyOutput:
-    """Fails its first `fail_times` attempts with the chosen error class, then succeeds."""
-    if ctx.failed_attempts < data.fail_times:
+    """Fails its first `fail_times` attempts with the chosen error class, then succeeds.
+
+    Counts its own earlier failures in the history, so a lost lease or a graceful release
+    (not failures of this agent) and a user's retry do not change what it does next.
+    """
+    own_failures = sum(a.outcome in (Outcome.RETRYING, Outcome.FAILED) for a in ctx.history)
+    if own_failures < data.fail_times:
         raise _flaky_error(data.error, data.retry_after_s)
     return FlakyOutput(succeeded_on_attempt=ctx.attempt)
 
