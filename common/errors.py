@@ -100,6 +100,10 @@ class AgentCrashed(NonRetryableError):
     """The agent raised an exception that is not one of ours: a bug, not a blip."""
 
 
+class SourceNotFound(NonRetryableError):
+    """A data source (Reddit) has no such post or subreddit: asking again will not create it."""
+
+
 # --- control flow and infrastructure ---------------------------------------------------------
 
 
@@ -162,6 +166,23 @@ def _classify_status(status: int, message: str, retry_after: float | None) -> Ag
     return BadRequest(message)
 
 
+_REDDIT_MODULES = ("asyncprawcore", "asyncpraw", "prawcore", "praw")
+
+
+def _classify_reddit(exc: BaseException, names: set[str], message: str) -> AgentfleetError | None:
+    """Reddit's client wraps transport errors and reports a missing subreddit as a redirect."""
+    if not type(exc).__module__.startswith(_REDDIT_MODULES):
+        return None
+    original = getattr(exc, "original_exception", None)
+    if isinstance(original, BaseException):  # RequestException: timeout or dropped connection
+        return classify(original)
+    if names & {"NotFound", "Redirect"}:
+        return SourceNotFound(message)
+    if "OAuthException" in names:
+        return AuthenticationFailed(message)
+    return None
+
+
 def classify(exc: BaseException) -> AgentfleetError:
     """Map any exception raised during an attempt to exactly one of our error types.
 
@@ -171,6 +192,9 @@ def classify(exc: BaseException) -> AgentfleetError:
         return exc
     message = str(exc) or type(exc).__name__
     names = {cls.__name__ for cls in type(exc).__mro__}
+    reddit = _classify_reddit(exc, names, message)
+    if reddit is not None:
+        return reddit
     status = _status_of(exc)
     if status is not None:
         return _classify_status(status, message, _retry_after_of(exc))
