@@ -1,0 +1,138 @@
+"""Process assembly: the API process, the worker process, and `dev` (both in one process)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+
+import uvicorn
+
+from api.app import create_app
+from common.agents.registry import AgentRegistry, default_registry
+from common.agents.resources import open_resources
+from common.settings import Settings
+from common.store import Store, open_store
+from worker.loop import Worker
+
+log = logging.getLogger("agentfleet")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: the process decides how to shut down."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[override]
+        yield
+
+
+def _on_signals(stop: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+
+
+def describe_store(settings: Settings) -> str:
+    if settings.mongodb_url:
+        return f"MongoDB database {settings.mongodb_db!r}"
+    if settings.sqlite_path == ":memory:":
+        return "SQLite in memory (NOT durable: everything is lost when this process ends)"
+    return f"SQLite file {settings.sqlite_path}"
+
+
+@contextlib.asynccontextmanager
+async def opened_store(settings: Settings) -> AsyncIterator[Store]:
+    store = await open_store(settings)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def run_api(settings: Settings, host: str, port: int) -> None:
+    async with opened_store(settings) as store:
+        registry = default_registry(settings.agents)
+        app = create_app(settings, store, registry)
+        log.info("api on http://%s:%d/graphql, store: %s", host, port, describe_store(settings))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off")
+        )
+        await server.serve()
+
+
+def make_workers(
+    n: int, store: Store, registry: AgentRegistry, settings: Settings, resources: dict
+) -> list[Worker]:
+    return [
+        Worker(
+            store,
+            registry,
+            settings,
+            resources=resources,
+            on_terminal=resources.get("on_terminal"),
+        )
+        for _ in range(n)
+    ]
+
+
+async def run_worker(settings: Settings) -> None:
+    async with opened_store(settings) as store, open_resources(settings) as resources:
+        registry = default_registry(settings.agents)
+        (worker,) = make_workers(1, store, registry, settings, resources)
+        _on_signals(worker.stop)
+        log.info("store: %s", describe_store(settings))
+        await worker.run()
+
+
+async def run_dev(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    *,
+    ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """API and `workers` worker loops in one process; a submit wakes the loops at once.
+
+    Runs until SIGINT/SIGTERM (or `stop` is set); `ready` is set once the API listens.
+    """
+    async with opened_store(settings) as store, open_resources(settings) as resources:
+        registry = default_registry(settings.agents)
+        fleet = make_workers(workers, store, registry, settings, resources)
+
+        def wake_all() -> None:
+            for w in fleet:
+                w.wake()
+
+        app = create_app(settings, store, registry, on_submit=wake_all)
+        server = _Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off"))
+        stopping = stop or asyncio.Event()
+        _on_signals(stopping.set)
+        serving = asyncio.create_task(server.serve())
+        loops = [asyncio.create_task(w.run()) for w in fleet]
+        # uvicorn offers a flag, not an event, for "listening"
+        while not server.started and not serving.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        if serving.done():
+            await serving  # the port was taken or similar: surface the error
+            raise SystemExit(1)
+        log.info(
+            "dev: api on http://%s:%d/graphql, %d worker loops, store: %s, auth %s",
+            host,
+            port,
+            workers,
+            describe_store(settings),
+            "on" if settings.auth else "OFF (every request is tenant 'default')",
+        )
+        if ready is not None:
+            ready.set()
+        await stopping.wait()
+        log.info("shutting down: workers finish or release their executions")
+        for w in fleet:
+            w.stop()
+        await asyncio.gather(*loops)
+        server.should_exit = True
+        await serving
