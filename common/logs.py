@@ -7,7 +7,15 @@ import logging
 from datetime import UTC, datetime
 
 #: Context fields copied from a record's `extra=` into the JSON line.
-CONTEXT_FIELDS = ("execution_id", "attempt", "worker_id", "tenant", "agent")
+CONTEXT_FIELDS = (
+    "execution_id",
+    "attempt",
+    "worker_id",
+    "tenant",
+    "agent",
+    "outcome",
+    "accepted",
+)
 
 
 class JsonFormatter(logging.Formatter):

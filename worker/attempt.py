@@ -99,10 +99,11 @@ class AttemptRunner:
             # A holder lost its lease on the last allowed attempt (crash loop): stop here.
             last = execution.attempts[-1].error if execution.attempts else None
             error = last or ErrorInfo(type=LeaseExpired.__name__, message="lease expired")
-            await self._fail(running, error, Usage())
+            await self._end(running, Outcome.FAILED, error=error)
             return
         if spec is None:
-            await self._fail(running, _info(NonRetryableError(f"unknown agent {execution.agent}")))
+            error = _info(NonRetryableError(f"unknown agent {execution.agent}"))
+            await self._end(running, Outcome.FAILED, error=error)
             return
         ctx = self._context(running)
         try:
@@ -112,14 +113,7 @@ class AttemptRunner:
         except Exception as exc:  # every failure is classified in one place
             await self._failed(running, classify(exc))
             return
-        running.finishing = True
-        attempt = self._attempt(running, Outcome.SUCCEEDED, None)
-        if await self.store.finish(
-            running.claim, self.clock.now(), State.SUCCEEDED, attempt, result=result
-        ):
-            await self._terminal(execution.id)
-        else:
-            raise LeaseLost(execution.id)
+        await self._end(running, Outcome.SUCCEEDED, result=result)
 
     async def _call_agent(
         self, spec: AgentSpec, execution: Execution, ctx: AgentContext
@@ -159,56 +153,94 @@ class AttemptRunner:
     async def _failed(self, running: RunningAttempt, error: AgentfleetError) -> None:
         """Park for another attempt, or fail for good: the retry policy decides."""
         execution = running.execution
-        running.finishing = True
-        now = self.clock.now()
         decision = decide(
             self.policy,
             error,
             failures=execution.failed_attempts + 1,
             max_attempts=execution.max_attempts,
-            now=now,
+            now=self.clock.now(),
             rng=self.rng,
         )
-        info = _info(error)
         if isinstance(decision, GiveUp):
-            log.info("execution %s failed: %s (%s)", execution.id, info.type, decision.reason)
-            await self._fail(running, info, self._usage(running))
-            return
-        attempt = self._attempt(running, Outcome.RETRYING, info)
-        log.info(
-            "execution %s attempt %d: %s; retry in %.2fs",
-            execution.id,
-            running.claim.executions,
-            info.type,
-            decision.delay,
-        )
-        if not await self.store.park_for_retry(running.claim, now, decision.available_at, attempt):
-            raise LeaseLost(execution.id)
-
-    async def _fail(
-        self, running: RunningAttempt, error: ErrorInfo, usage: Usage | None = None
-    ) -> None:
-        running.finishing = True
-        attempt = self._attempt(running, Outcome.FAILED, error, usage)
-        if not await self.store.finish(
-            running.claim, self.clock.now(), State.FAILED, attempt, error=error
-        ):
-            raise LeaseLost(running.claim.execution_id)
-        await self._terminal(running.claim.execution_id)
+            await self._end(running, Outcome.FAILED, error=_info(error), reason=decision.reason)
+        else:
+            await self._end(
+                running,
+                Outcome.RETRYING,
+                error=_info(error),
+                available_at=decision.available_at,
+                reason=f"retry in {decision.delay:.2f}s",
+            )
 
     async def _on_interrupted(self, running: RunningAttempt) -> None:
         """The heartbeat or shutdown cancelled the attempt; write what the reason calls for."""
-        reason = running.stop_reason
-        claim = running.claim
-        now = self.clock.now()
-        if reason is StopReason.CANCEL:
-            attempt = self._attempt(running, Outcome.CANCELLED, None)
+        if running.stop_reason is StopReason.CANCEL:
             error = ErrorInfo(type="Cancelled", message="cancelled on request")
-            if await self.store.finish(claim, now, State.CANCELLED, attempt, error=error):
-                await self._terminal(claim.execution_id)
-        elif reason is StopReason.RELEASE:
-            await self.store.release(claim, now, self._attempt(running, Outcome.RELEASED, None))
+            await self._end(running, Outcome.CANCELLED, error=error, fenced_out_ok=True)
+        elif running.stop_reason is StopReason.RELEASE:
+            await self._end(running, Outcome.RELEASED, fenced_out_ok=True)
         # StopReason.LOST: someone else owns it; write nothing.
+
+    async def _end(
+        self,
+        running: RunningAttempt,
+        outcome: Outcome,
+        *,
+        error: ErrorInfo | None = None,
+        result: dict[str, Any] | None = None,
+        available_at: datetime | None = None,
+        reason: str = "",
+        fenced_out_ok: bool = False,
+    ) -> None:
+        """Write the end of this attempt, fenced; the one place an attempt's outcome is stored.
+
+        Raises `LeaseLost` when the write matched nothing (unless the caller expects that).
+        """
+        running.finishing = True
+        claim, now = running.claim, self.clock.now()
+        attempt = self._attempt(running, outcome, error)
+        if outcome is Outcome.RETRYING:
+            assert available_at is not None
+            accepted = await self.store.park_for_retry(claim, now, available_at, attempt)
+        elif outcome is Outcome.RELEASED:
+            accepted = await self.store.release(claim, now, attempt)
+        else:
+            state = _FINAL_STATE[outcome]
+            accepted = await self.store.finish(
+                claim, now, state, attempt, result=result, error=error
+            )
+        self._log_end(running, outcome, error, reason, accepted)
+        if accepted and outcome in _FINAL_STATE:
+            await self._terminal(claim.execution_id)
+        if not accepted and not fenced_out_ok:
+            raise LeaseLost(claim.execution_id)
+
+    def _log_end(
+        self,
+        running: RunningAttempt,
+        outcome: Outcome,
+        error: ErrorInfo | None,
+        reason: str,
+        accepted: bool,
+    ) -> None:
+        execution = running.execution
+        log.info(
+            "execution %s attempt %d %s%s%s",
+            execution.id,
+            running.claim.executions,
+            outcome.value,
+            f": {error.type}" if error else "",
+            f" ({reason})" if reason else "",
+            extra={
+                "execution_id": execution.id,
+                "attempt": running.claim.executions,
+                "worker_id": self.worker_id,
+                "tenant": execution.tenant,
+                "agent": execution.agent,
+                "outcome": outcome.value,
+                "accepted": accepted,
+            },
+        )
 
     async def _terminal(self, execution_id: str) -> None:
         if self.on_terminal is not None:
@@ -221,11 +253,7 @@ class AttemptRunner:
         return running.context.usage if running.context else Usage()
 
     def _attempt(
-        self,
-        running: RunningAttempt,
-        outcome: Outcome,
-        error: ErrorInfo | None,
-        usage: Usage | None = None,
+        self, running: RunningAttempt, outcome: Outcome, error: ErrorInfo | None
     ) -> Attempt:
         return Attempt(
             number=running.claim.executions,
@@ -234,8 +262,15 @@ class AttemptRunner:
             ended_at=self.clock.now(),
             outcome=outcome,
             error=error,
-            usage=usage if usage is not None else self._usage(running),
+            usage=self._usage(running),
         )
+
+
+_FINAL_STATE = {
+    Outcome.SUCCEEDED: State.SUCCEEDED,
+    Outcome.FAILED: State.FAILED,
+    Outcome.CANCELLED: State.CANCELLED,
+}
 
 
 def _info(error: AgentfleetError) -> ErrorInfo:

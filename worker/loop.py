@@ -142,6 +142,19 @@ class Worker:
             execution=execution, claim=execution.claim(), started_at=self.clock.now()
         )
         self.inflight[execution.id] = running
+        log.info(
+            "claimed %s attempt %d",
+            execution.id,
+            execution.executions,
+            extra={
+                "execution_id": execution.id,
+                "attempt": execution.executions,
+                "worker_id": self.worker_id,
+                "tenant": execution.tenant,
+                "agent": execution.agent,
+                "outcome": "claimed",
+            },
+        )
         running.task = asyncio.create_task(self.runner.run(running), name=f"attempt-{execution.id}")
         running.task.add_done_callback(lambda _t: self._done(execution.id))
 

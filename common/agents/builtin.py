@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +22,7 @@ class EchoInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     message: str = Field(max_length=100_000)
+    delay_s: float = Field(0.0, ge=0, le=60, description="simulated work, e.g. LLM latency")
 
 
 class EchoOutput(BaseModel):
@@ -28,6 +30,8 @@ class EchoOutput(BaseModel):
 
 
 async def run_echo(data: EchoInput, ctx: AgentContext) -> EchoOutput:
+    if data.delay_s:
+        await asyncio.sleep(data.delay_s)
     return EchoOutput(message=data.message)
 
 
