@@ -135,6 +135,30 @@ async def test_every_operation_counts_one_round_trip(tmp_path):
         await store.close()
 
 
+async def test_the_claim_statement_matches_nothing_once_the_execution_has_moved_on(tmp_path):
+    """The conditional update itself refuses a stale read, whatever the transaction does."""
+    from common.store import sqlite_schema as sql
+
+    store = await opened(tmp_path / "fleet.db")
+    execution, _ = await store.submit(new(), NOW)
+    await store.claim_next("w1", NOW, LEASE, 1)
+    await store.close()
+    stale = {
+        "id": execution.id,
+        "state": "PENDING",
+        "executions": 0,
+        "worker_id": "w2",
+        "lease_expires_at": 0,
+        "now": 0,
+        "lost": 0,
+        "attempts": None,
+    }
+
+    with sqlite3.connect(tmp_path / "fleet.db") as conn:
+        assert conn.execute(sql.CLAIM, stale).fetchall() == []
+        assert conn.execute("SELECT worker_id FROM executions").fetchall() == [("w1",)]
+
+
 def test_the_claim_query_plans_use_indexes_only(tmp_path):
     """A table scan would make claim cost grow with the stored history."""
     from common.store import sqlite_schema as sql

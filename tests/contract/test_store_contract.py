@@ -250,9 +250,30 @@ async def test_claims_take_the_highest_priority_first_then_the_oldest(any_store,
     clock.advance(1)
     new_low = await submit(any_store, clock, priority=0)
 
-    claimed = await any_store.claim_next("w1", clock.now(), LEASE, 3)
+    order = [(await claim_one(any_store, clock, f"w{i}")).id for i in range(3)]
 
-    assert [e.id for e in claimed] == [high.id, old_low.id, new_low.id]
+    assert order == [high.id, old_low.id, new_low.id]
+
+
+async def test_a_batch_claim_returns_executions_in_claim_order(any_store, clock):
+    old_low = await submit(any_store, clock, priority=0)
+    clock.advance(1)
+    high = await submit(any_store, clock, priority=9)
+
+    claimed = await any_store.claim_next("w1", clock.now(), LEASE, 5)
+
+    assert [e.id for e in claimed] == [high.id, old_low.id]
+
+
+async def test_an_expired_lease_of_higher_priority_is_taken_over_before_pending_work(
+    any_store, clock
+):
+    urgent = await submit(any_store, clock, priority=9)
+    await claim_one(any_store, clock, "w1")
+    clock.advance(LEASE + 1)
+    await submit(any_store, clock, priority=0)
+
+    assert (await claim_one(any_store, clock, "w2")).id == urgent.id
 
 
 async def test_a_claim_takes_at_most_its_limit(any_store, clock):
@@ -267,6 +288,14 @@ async def test_a_running_execution_with_a_live_lease_is_not_claimed(any_store, c
     await submit(any_store, clock)
     await claim_one(any_store, clock, "w1")
     clock.advance(LEASE - 1)
+
+    assert await any_store.claim_next("w2", clock.now(), LEASE, 1) == []
+
+
+async def test_a_lease_is_not_taken_over_at_the_instant_it_expires(any_store, clock):
+    await submit(any_store, clock)
+    await claim_one(any_store, clock, "w1")
+    clock.advance(LEASE)
 
     assert await any_store.claim_next("w2", clock.now(), LEASE, 1) == []
 
