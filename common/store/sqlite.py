@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from common.domain import (
@@ -37,54 +37,9 @@ from common.domain import (
 from common.errors import NotFound, StateConflict, StoreUnavailable
 from common.store import sqlite_schema as sql
 from common.store.base import Store
+from common.store.sqlite_schema import execution_to_row, from_us, row_to_execution, to_us
 
 T = TypeVar("T")
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_TIME_COLUMNS = (
-    "available_at",
-    "lease_expires_at",
-    "created_at",
-    "updated_at",
-    "started_at",
-    "attempt_started_at",
-    "finished_at",
-)
-_JSON_COLUMNS = ("input", "attempts", "result", "error", "usage")
-
-
-def to_us(instant: datetime) -> int:
-    """Microseconds since the epoch; naive datetimes are taken as UTC."""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return (instant - _EPOCH) // _MICROSECOND
-
-
-def from_us(value: int | None) -> datetime | None:
-    return None if value is None else _EPOCH + timedelta(microseconds=value)
-
-
-def _execution(row: sqlite3.Row) -> Execution:
-    doc = dict(zip(row.keys(), row, strict=True))
-    for column in _TIME_COLUMNS:
-        doc[column] = from_us(doc[column])
-    for column in _JSON_COLUMNS:
-        if doc[column] is not None:
-            doc[column] = json.loads(doc[column])
-    doc["cancel_requested"] = bool(doc["cancel_requested"])
-    return Execution.model_validate(doc)
-
-
-def _row_params(execution: Execution) -> dict[str, Any]:
-    doc = execution.model_dump(mode="json")
-    for column in _TIME_COLUMNS:
-        value = getattr(execution, column)
-        doc[column] = None if value is None else to_us(value)
-    for column in _JSON_COLUMNS:
-        doc[column] = None if doc[column] is None else json.dumps(doc[column])
-    doc["cancel_requested"] = int(execution.cancel_requested)
-    return {column: doc[column] for column in sql.COLUMNS}
 
 
 def _fence(claim: Claim) -> dict[str, Any]:
@@ -225,7 +180,7 @@ class SqliteStore(Store):
         row = await self._run(
             lambda conn: conn.execute(sql.SELECT_BY_ID, (execution_id, tenant)).fetchone()
         )
-        return None if row is None else _execution(row)
+        return None if row is None else row_to_execution(row)
 
     async def list_executions(
         self,
@@ -244,7 +199,9 @@ class SqliteStore(Store):
         rows = await self._run(
             lambda conn: conn.execute(query + sql.LIST_ORDER, (*params, first + 1)).fetchall()
         )
-        return Page(items=[_execution(row) for row in rows[:first]], has_next=len(rows) > first)
+        return Page(
+            items=[row_to_execution(row) for row in rows[:first]], has_next=len(rows) > first
+        )
 
     async def request_cancel(self, tenant: str, execution_id: str, now: datetime) -> Execution:
         return await self._run(_request_cancel, tenant, execution_id, to_us(now))
@@ -287,7 +244,7 @@ class SqliteStore(Store):
     ) -> list[Execution]:
         lease = now + timedelta(seconds=lease_seconds)
         rows = await self._run(_claim_next, worker_id, now, lease, limit)
-        return [_execution(row) for row in rows]
+        return [row_to_execution(row) for row in rows]
 
     async def renew_lease(
         self, claim: Claim, now: datetime, lease_seconds: float
@@ -364,7 +321,7 @@ def _create_schema(conn: sqlite3.Connection) -> None:
 
 def _insert_or_existing(conn: sqlite3.Connection, execution: Execution) -> tuple[Execution, bool]:
     try:
-        conn.execute(sql.INSERT_EXECUTION, _row_params(execution))
+        conn.execute(sql.INSERT_EXECUTION, execution_to_row(execution))
         return execution, True
     except sqlite3.IntegrityError:
         if execution.idempotency_key is None:
@@ -375,7 +332,7 @@ def _insert_or_existing(conn: sqlite3.Connection, execution: Execution) -> tuple
     ).fetchone()
     if row is None:  # pragma: no cover - the row that won cannot vanish; executions are kept
         raise StoreUnavailable("idempotency conflict but no execution holds the key")
-    return _execution(row), False
+    return row_to_execution(row), False
 
 
 def _claim_next(
@@ -436,7 +393,7 @@ def _request_cancel(
         statement = {State.PENDING: sql.CANCEL_PENDING, State.RUNNING: sql.CANCEL_RUNNING}
         if state in statement:
             row = conn.execute(statement[state], {"id": execution_id, "now": now}).fetchone()
-        return _execution(row)
+        return row_to_execution(row)
 
 
 def _retry(conn: sqlite3.Connection, tenant: str, execution_id: str, now: int) -> Execution:
@@ -450,7 +407,7 @@ def _retry(conn: sqlite3.Connection, tenant: str, execution_id: str, now: int) -
                 f"execution {execution_id} is {row['state']}; only FAILED or CANCELLED "
                 "executions can be retried"
             )
-        return _execution(retried)
+        return row_to_execution(retried)
 
 
 def _stats(conn: sqlite3.Connection, tenant: str | None, now: int) -> tuple[dict, int | None]:

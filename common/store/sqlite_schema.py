@@ -1,4 +1,4 @@
-"""Schema and SQL of the SQLite backend, kept apart so `sqlite.py` reads as behaviour.
+"""Schema, SQL and row mapping of the SQLite backend, kept apart so `sqlite.py` reads as behaviour.
 
 Timestamps are integers (microseconds since the Unix epoch, UTC) so that they sort and compare in
 indexes; what is filtered, sorted or incremented is a plain column, the rest (input, result, error,
@@ -6,6 +6,13 @@ attempts, usage) is JSON text.
 """
 
 from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from common.domain import Execution
 
 SCHEMA_VERSION = 1
 
@@ -109,6 +116,56 @@ COLUMNS = (
     "attempt_started_at",
     "finished_at",
 )
+
+
+# --- rows: how an Execution maps to a row and back ----------------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_TIME_COLUMNS = (
+    "available_at",
+    "lease_expires_at",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "attempt_started_at",
+    "finished_at",
+)
+_JSON_COLUMNS = ("input", "attempts", "result", "error", "usage")
+
+
+def to_us(instant: datetime) -> int:
+    """Microseconds since the epoch; naive datetimes are taken as UTC."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return (instant - _EPOCH) // _MICROSECOND
+
+
+def from_us(value: int | None) -> datetime | None:
+    return None if value is None else _EPOCH + timedelta(microseconds=value)
+
+
+def row_to_execution(row: sqlite3.Row) -> Execution:
+    doc = dict(zip(row.keys(), row, strict=True))
+    for column in _TIME_COLUMNS:
+        doc[column] = from_us(doc[column])
+    for column in _JSON_COLUMNS:
+        if doc[column] is not None:
+            doc[column] = json.loads(doc[column])
+    doc["cancel_requested"] = bool(doc["cancel_requested"])
+    return Execution.model_validate(doc)
+
+
+def execution_to_row(execution: Execution) -> dict[str, Any]:
+    doc = execution.model_dump(mode="json")
+    for column in _TIME_COLUMNS:
+        value = getattr(execution, column)
+        doc[column] = None if value is None else to_us(value)
+    for column in _JSON_COLUMNS:
+        doc[column] = None if doc[column] is None else json.dumps(doc[column])
+    doc["cancel_requested"] = int(execution.cancel_requested)
+    return {column: doc[column] for column in COLUMNS}
+
 
 INSERT_EXECUTION = (
     f"INSERT INTO executions ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + c for c in COLUMNS)})"
