@@ -92,6 +92,16 @@ async def test_an_unopenable_file_is_reported_as_store_unavailable(tmp_path):
         await store.close()
 
 
+async def test_a_file_that_is_not_a_database_is_reported_as_store_unavailable(tmp_path):
+    (tmp_path / "fleet.db").write_bytes(b"this is not a database file, not at all" * 100)
+    store = SqliteStore(str(tmp_path / "fleet.db"))
+    try:
+        with pytest.raises(StoreUnavailable, match="not a database"):
+            await store.init()
+    finally:
+        await store.close()
+
+
 async def test_a_lock_held_past_the_busy_timeout_is_reported_as_store_unavailable(tmp_path):
     store = SqliteStore(str(tmp_path / "fleet.db"), busy_timeout=0.05)
     await store.init()
@@ -103,6 +113,24 @@ async def test_a_lock_held_past_the_busy_timeout_is_reported_as_store_unavailabl
     finally:
         blocker.rollback()
         blocker.close()
+        await store.close()
+
+
+async def test_the_store_works_again_once_a_lock_that_timed_it_out_is_released(tmp_path):
+    store = SqliteStore(str(tmp_path / "fleet.db"), busy_timeout=0.05)
+    await store.init()
+    execution, _ = await store.submit(new(), NOW)
+    blocker = sqlite3.connect(tmp_path / "fleet.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailable):
+            await store.claim_next("w1", NOW, LEASE, 1)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    try:
+        assert [e.id for e in await store.claim_next("w1", NOW, LEASE, 1)] == [execution.id]
+    finally:
         await store.close()
 
 

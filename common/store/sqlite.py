@@ -96,11 +96,12 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
+        conn.commit()
     except BaseException:
+        # Also after a failed COMMIT: an open transaction would wedge the connection for good.
         if conn.in_transaction:
             conn.rollback()
         raise
-    conn.commit()
 
 
 class SqliteStore(Store):
@@ -136,8 +137,12 @@ class SqliteStore(Store):
                 self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
             )
             conn.row_factory = sqlite3.Row
-            for pragma in sql.PRAGMAS:
-                conn.execute(pragma.format(busy_timeout_ms=int(self.busy_timeout * 1000)))
+            try:
+                for pragma in sql.PRAGMAS:
+                    conn.execute(pragma.format(busy_timeout_ms=int(self.busy_timeout * 1000)))
+            except sqlite3.Error:
+                conn.close()
+                raise
             self._conn = conn
         return self._conn
 
