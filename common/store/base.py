@@ -51,6 +51,8 @@ class Store(ABC):
 
     #: Store operations issued so far (one per round trip to the backend), for benchmarks.
     round_trips: int = 0
+    #: Claim updates that matched nothing because another worker won the race, for benchmarks.
+    claim_conflicts: int = 0
 
     # --- lifecycle ---------------------------------------------------------------------------
 

@@ -248,7 +248,8 @@ class SqliteStore(Store):
         self, worker_id: str, now: datetime, lease_seconds: float, limit: int
     ) -> list[Execution]:
         lease = now + timedelta(seconds=lease_seconds)
-        rows = await self._run(_claim_next, worker_id, now, lease, limit)
+        rows, lost = await self._run(_claim_next, worker_id, now, lease, limit)
+        self.claim_conflicts += lost
         return [row_to_execution(row) for row in rows]
 
     async def renew_lease(
@@ -342,16 +343,19 @@ def _insert_or_existing(conn: sqlite3.Connection, execution: Execution) -> tuple
 
 def _claim_next(
     conn: sqlite3.Connection, worker_id: str, now: datetime, lease: datetime, limit: int
-) -> list[sqlite3.Row]:
+) -> tuple[list[sqlite3.Row], int]:
+    """(the claimed rows, how many candidates another worker won first)."""
     window = {"now": to_us(now), "limit": limit}
-    claimed = []
+    claimed, lost = [], 0
     with _immediate(conn):
         candidates = conn.execute(sql.SELECT_DUE_PENDING, window).fetchall()
         candidates += conn.execute(sql.SELECT_EXPIRED_RUNNING, window).fetchall()
         for candidate in sorted(candidates, key=_claim_order)[:limit]:
-            row = conn.execute(sql.CLAIM, _claim_params(candidate, worker_id, now, lease))
-            claimed.extend(row.fetchall())  # empty when another worker won the race
-    return claimed
+            rows = conn.execute(sql.CLAIM, _claim_params(candidate, worker_id, now, lease))
+            won = rows.fetchall()  # empty when another worker won the race
+            claimed.extend(won)
+            lost += not won
+    return claimed, lost
 
 
 def _end_attempt(
