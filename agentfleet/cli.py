@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="one stateless worker process")
     worker.add_argument("--concurrency", type=int, help="executions in flight (default 16)")
+    worker.add_argument(
+        "--stats-file",
+        help="on shutdown, write this worker's counters (claims, store round trips, claim "
+        "conflicts) to this JSON file; for benchmarks",
+    )
 
     dev = commands.add_parser("dev", help="API and worker loops in one process, offline")
     dev.add_argument("--host", default="127.0.0.1")
@@ -86,7 +91,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "api":
         await runtime.run_api(settings, args.host, args.port)
     elif args.command == "worker":
-        await runtime.run_worker(settings)
+        await runtime.run_worker(settings, stats_file=args.stats_file)
     elif args.command == "dev":
         await runtime.run_dev(settings, args.host, args.port, args.workers)
     elif args.command == "keys":

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import uvicorn
 
@@ -77,13 +79,29 @@ def make_workers(
     ]
 
 
-async def run_worker(settings: Settings) -> None:
+def worker_counters(worker: Worker, store: Store) -> dict[str, int | str]:
+    """What a worker process did, for benchmarks: claims and the store calls they cost."""
+    return {
+        "worker_id": worker.worker_id,
+        "claimed": worker.claimed,
+        "round_trips": store.round_trips,
+        "claim_conflicts": store.claim_conflicts,
+    }
+
+
+async def run_worker(settings: Settings, *, stats_file: str | None = None) -> None:
+    """One worker process until SIGINT/SIGTERM; its counters are logged (and written to
+    `stats_file` as JSON when given) once it has stopped."""
     async with opened_store(settings) as store, open_resources(settings) as resources:
         registry = default_registry(settings.agents)
         (worker,) = make_workers(1, store, registry, settings, resources)
         _on_signals(worker.stop)
         log.info("store: %s", describe_store(settings))
         await worker.run()
+        counters = worker_counters(worker, store)
+        log.info("worker counters: %s", json.dumps(counters))
+        if stats_file:
+            await asyncio.to_thread(Path(stats_file).write_text, json.dumps(counters) + "\n")
 
 
 async def run_dev(
