@@ -133,8 +133,12 @@ def _retry_after_of(exc: BaseException) -> float | None:
     headers = getattr(response, "headers", None)
     if headers is None:
         return None
+    # OpenAI-style servers also send milliseconds, the more precise of the two.
+    millis = headers.get("retry-after-ms")
     raw = headers.get("retry-after") or headers.get("Retry-After")
     try:
+        if millis is not None:
+            return max(0.0, float(millis) / 1000)
         return max(0.0, float(raw)) if raw is not None else None
     except (TypeError, ValueError):
         return None
@@ -195,6 +199,8 @@ def classify(exc: BaseException) -> AgentfleetError:
     reddit = _classify_reddit(exc, names, message)
     if reddit is not None:
         return reddit
+    if "ContextOverflowError" in names:  # LangChain's typed overflow, whatever the status
+        return ContextOverflow(message)
     status = _status_of(exc)
     if status is not None:
         return _classify_status(status, message, _retry_after_of(exc))
