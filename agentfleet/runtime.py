@@ -92,7 +92,7 @@ def worker_counters(worker: Worker, store: Store) -> dict[str, int | str]:
 async def run_worker(settings: Settings, *, stats_file: str | None = None) -> None:
     """One worker process until SIGINT/SIGTERM; its counters are logged (and written to
     `stats_file` as JSON when given) once it has stopped."""
-    async with opened_store(settings) as store, open_resources(settings) as resources:
+    async with opened_store(settings) as store, open_resources(settings, store) as resources:
         registry = default_registry(settings.agents)
         (worker,) = make_workers(1, store, registry, settings, resources)
         _on_signals(worker.stop)
@@ -117,7 +117,7 @@ async def run_dev(
 
     Runs until SIGINT/SIGTERM (or `stop` is set); `ready` is set once the API listens.
     """
-    async with opened_store(settings) as store, open_resources(settings) as resources:
+    async with opened_store(settings) as store, open_resources(settings, store) as resources:
         registry = default_registry(settings.agents)
         fleet = make_workers(workers, store, registry, settings, resources)
 

@@ -210,7 +210,8 @@ class AttemptRunner:
                 claim, now, state, attempt, result=result, error=error
             )
         self._log_end(running, outcome, error, reason, accepted)
-        if accepted and outcome in _FINAL_STATE:
+        spec = self.registry.get(running.execution.agent)
+        if accepted and outcome in _FINAL_STATE and spec is not None and spec.durable:
             await self._terminal(claim.execution_id)
         if not accepted and not fenced_out_ok:
             raise LeaseLost(claim.execution_id)

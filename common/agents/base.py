@@ -53,6 +53,8 @@ class AgentSpec:
     input_model: type[BaseModel]
     output_model: type[BaseModel]
     run: RunFunction
+    #: Checkpoints its steps (LangGraph); the worker deletes them once the execution is final.
+    durable: bool = False
 
     def input_schema(self) -> dict[str, Any]:
         return self.input_model.model_json_schema()

@@ -1,18 +1,51 @@
 """Process-wide objects that agents look up in `AgentContext.resources`.
 
-Opened once per process (a worker, or `dev`) and shared by every attempt in it.
+Opened once per process (a worker, or `dev`) and shared by every attempt in it:
+
+* `settings` — the process's Settings;
+* `checkpointer` — the LangGraph saver of the configured backend (step-level resume);
+* `chat_model` — `factory(offline_policy) -> BaseChatModel` (the scripted model offline, else
+  the configured provider's client, with its hidden retries off);
+* `reddit` — live Reddit through asyncpraw with credentials, else the offline corpus;
+* `on_terminal` — called with the execution id once an execution of a durable agent is final,
+  to delete its checkpoints.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from common.checkpoints import delete_checkpoints, open_checkpointer
+from common.llm.providers import chat_model_factory, describe
+from common.reddit.source import open_reddit_source
 from common.settings import Settings
+from common.store.base import Store
+
+log = logging.getLogger("agentfleet")
 
 
 @contextlib.asynccontextmanager
-async def open_resources(settings: Settings) -> AsyncIterator[dict[str, Any]]:
-    resources: dict[str, Any] = {"settings": settings}
-    yield resources
+async def open_resources(settings: Settings, store: Store) -> AsyncIterator[dict[str, Any]]:
+    mongo_database = getattr(store, "database", None) if settings.mongodb_url else None
+    async with open_checkpointer(settings, mongo_database=mongo_database) as checkpointer:
+        chat_model = chat_model_factory(settings)
+        reddit = open_reddit_source(settings)
+        log.info("llm: %s; reddit: %s", describe(settings), type(reddit).__name__)
+
+        async def on_terminal(execution_id: str) -> None:
+            await delete_checkpoints(checkpointer, execution_id)
+
+        try:
+            yield {
+                "settings": settings,
+                "checkpointer": checkpointer,
+                "chat_model": chat_model,
+                "reddit": reddit,
+                "on_terminal": on_terminal,
+            }
+        finally:
+            await chat_model.aclose()
+            await reddit.aclose()

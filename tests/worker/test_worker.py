@@ -235,3 +235,38 @@ async def test_progress_events_are_recorded_in_order(sqlite_store, clock, probe)
     await step(worker)
     events = await sqlite_store.events("t1", eid)
     assert [(e.seq, e.summary) for e in events] == [(1, "started"), (2, "finishing")]
+
+
+async def test_checkpoints_of_durable_agents_are_cleaned_up_once_final(sqlite_store, clock):
+    from common.agents.base import AgentSpec
+    from common.agents.builtin import ECHO
+    from common.agents.registry import AgentRegistry
+    from tests.worker.harness import test_settings
+    from worker.loop import Worker
+
+    durable_echo = AgentSpec(
+        "durable_echo",
+        "echo with checkpoints",
+        ECHO.input_model,
+        ECHO.output_model,
+        ECHO.run,
+        durable=True,
+    )
+    cleaned: list[str] = []
+
+    async def on_terminal(execution_id: str) -> None:
+        cleaned.append(execution_id)
+
+    worker = Worker(
+        sqlite_store,
+        AgentRegistry([ECHO, durable_echo]),
+        test_settings(),
+        worker_id="w1",
+        clock=clock,
+        on_terminal=on_terminal,
+    )
+    durable = await submit(sqlite_store, clock, "durable_echo", {"message": "a"})
+    plain = await submit(sqlite_store, clock, "echo", {"message": "b"})
+    await step(worker)
+    assert cleaned == [durable]
+    assert (await sqlite_store.get("t1", plain)).state is State.SUCCEEDED
