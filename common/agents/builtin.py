@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.agents.base import AgentContext, AgentSpec
+from common.agents.research.spec import REDDIT_RESEARCH
 from common.domain import ATTEMPTS_KEPT, Outcome
 from common.errors import (
     AgentfleetError,
@@ -88,4 +89,5 @@ FLAKY = AgentSpec(
     run=run_flaky,
 )
 
-BUILTIN_AGENTS = [ECHO, FLAKY]
+# The research agent's spec imports only its pydantic models; LangChain loads on its first run.
+BUILTIN_AGENTS = [ECHO, FLAKY, REDDIT_RESEARCH]

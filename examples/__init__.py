@@ -1,0 +1,1 @@
+"""Examples that ship with agentfleet and run in its tests."""

@@ -1,0 +1,1 @@
+"""`word_stats`: a tiny LangGraph agent registered as an agentfleet plugin."""
