@@ -111,4 +111,5 @@ SPEC = AgentSpec(
     input_model=WordStatsInput,
     output_model=WordStatsOutput,
     run=run_word_stats,
+    durable=True,  # it checkpoints its steps: the worker deletes them when the execution ends
 )

@@ -19,7 +19,7 @@ TEXT = "The fleet retries. The fleet resumes. Nothing is paid twice by the fleet
 
 def test_the_plugin_loads_from_a_settings_path():
     registry = default_registry("examples.plugin_agent.agent:SPEC")
-    assert registry.get("word_stats") is SPEC
+    assert registry.get("word_stats") is SPEC and SPEC.durable
 
 
 def test_the_plugin_declares_its_entry_point():

@@ -192,6 +192,7 @@ async def test_it_runs_without_any_worker_resources(make_run):
 
 def test_reddit_research_is_registered_without_loading_langchain():
     assert default_registry().get("reddit_research") is REDDIT_RESEARCH
+    assert REDDIT_RESEARCH.durable  # the worker deletes its checkpoints once it is final
     probe = (
         "import sys, common.agents.registry as r; r.default_registry(); "
         "assert not [m for m in sys.modules if m.startswith(('langchain', 'langgraph'))]"

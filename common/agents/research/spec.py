@@ -22,4 +22,5 @@ REDDIT_RESEARCH = AgentSpec(
     input_model=ResearchInput,
     output_model=ResearchOutput,
     run=run_reddit_research,
+    durable=True,  # checkpoints every step; the worker deletes them once the execution is final
 )
