@@ -165,9 +165,14 @@ def _best_sentence(text: str, wanted: set[str], limit: int = 240) -> str:
     return _clip(best, limit)
 
 
-def _advice(comments: list[dict[str, Any]], wanted: set[str]) -> list[str]:
-    """Up to three comments that give advice, most on-topic and most upvoted first."""
-    useful = [c for c in comments if len(str(c.get("body", ""))) >= _SUBSTANTIAL]
+def _advice(comments: list[dict[str, Any]], about: set[str], wanted: set[str]) -> list[str]:
+    """Up to three comments that give advice, most on-topic and most upvoted first. A comment
+    that shares no word with the post or the topic ("Following!", "Saved.") advises nothing."""
+    useful = [
+        c
+        for c in comments
+        if len(str(c.get("body", ""))) >= _SUBSTANTIAL and terms(c["body"]) & (about | wanted)
+    ]
     useful.sort(key=lambda c: (-len(wanted & terms(c["body"])), -int(c.get("score", 0))))
     return [_clip(_sentences(c["body"])[0], 200) for c in useful[:3]]
 
@@ -175,7 +180,8 @@ def _advice(comments: list[dict[str, Any]], wanted: set[str]) -> list[str]:
 def _finding(detail: dict[str, Any], relevance: float, wanted: set[str]) -> dict[str, Any]:
     comments = [c for c in detail.get("top_comments", []) if c.get("body")]
     summary = _best_sentence(str(detail.get("selftext", "")), wanted) or str(detail["title"])
-    advice = _advice(comments, wanted)
+    about = terms(f"{detail['title']} {detail.get('selftext', '')}")
+    advice = _advice(comments, about, wanted)
     if advice:
         summary += f" Commenters add: {advice[0]}"
     return {
