@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as query_depth_rule
 from strawberry.types import ExecutionContext
 
 from api.errors import ErrorCodes
@@ -28,14 +35,25 @@ class AgentfleetSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with depth, token and alias limits from `settings` (defaults if None)."""
     settings = settings or Settings()
+    # The rules of QueryDepthLimiter and MaxAliasesLimiter, built once: those extensions make
+    # a new rule class per instance, i.e. per operation, which would defeat ValidationCache.
+    limits = [
+        query_depth_rule(settings.max_query_depth, should_ignore=None),
+        max_aliases_rule(settings.max_aliases),
+    ]
     return AgentfleetSchema(
         query=Query,
         mutation=Mutation,
         # Factories: strawberry builds fresh extension instances for every operation.
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: AddValidationRules(limits),
+            # Clients send the same few query texts again and again (variables carry the
+            # data), and full validation was half of a submit's CPU time: parse and validate
+            # each text once. Bounded LRU caches, keyed by the text (and for validation the
+            # schema and rules), so unique texts cannot grow memory; failures are not cached.
+            ParserCache,
+            ValidationCache,
             ErrorCodes,
         ],
     )
