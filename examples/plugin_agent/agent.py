@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
 from common.agents.base import AgentContext, AgentSpec
-from common.agents.research.durable import Step, chat_model_of, checkpointer_of, run_graph
+from common.agents.langgraph import Step, chat_model_of, checkpointer_of, run_graph
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 

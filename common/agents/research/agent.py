@@ -7,7 +7,7 @@ from langchain.agents.structured_output import ToolStrategy
 from langchain_core.messages import HumanMessage
 
 from common.agents.base import AgentContext
-from common.agents.research.durable import chat_model_of, checkpointer_of, run_graph
+from common.agents.langgraph import chat_model_of, checkpointer_of, run_graph
 from common.agents.research.models import ResearchInput, ResearchOutput, ResearchReport
 from common.agents.research.progress import describe_step
 from common.agents.research.prompt import system_prompt, task_message

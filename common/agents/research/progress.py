@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.types import Command
 
-from common.agents.research.durable import Step
+from common.agents.langgraph import Step
 from common.agents.research.tools import READ_TOOL, SEARCH_TOOL
 
 SUMMARY_CHARS = 200

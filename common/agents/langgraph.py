@@ -1,11 +1,12 @@
-"""Run a compiled LangGraph graph as one attempt of an execution.
+"""Run a compiled LangGraph graph as one attempt of an execution: the helpers every LangGraph
+agent uses, built-in (`reddit_research`) or plugin (see `examples/plugin_agent`).
 
 What any LangGraph agent needs to be a good citizen of the fleet, in one place: the graph's
 thread is the execution id, so a retry finds the checkpoint of the failed attempt and resumes at
 the step that failed (input None) instead of starting over; usage is counted by the LLM usage
 callback; every step is reported as a progress event; and errors leave as `common.errors` types.
 
-Plugins may use it too (see `examples/plugin_agent`).
+Not named after any one agent, so plugins do not import a built-in agent's package to get them.
 """
 
 from __future__ import annotations
