@@ -1,0 +1,281 @@
+"""Every MongoDB filter and update of the fleet, as pure functions over domain values.
+
+Nothing else in the codebase builds a Mongo filter. `mongo.MongoStore` only sends these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from common.domain import (
+    ATTEMPTS_KEPT,
+    FAILED_OUTCOMES,
+    Attempt,
+    Claim,
+    ErrorInfo,
+    Execution,
+    Outcome,
+    State,
+    Usage,
+)
+from common.errors import LeaseExpired
+from common.store.mongo_models import as_utc, plain
+
+Filter = dict[str, Any]
+Update = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What `claim_next` needs to know about an execution before it tries to claim it."""
+
+    id: str
+    state: State
+    executions: int
+    priority: int
+    available_at: datetime
+    worker_id: str | None = None
+    lease_expires_at: datetime | None = None
+    started_at: datetime | None = None
+    attempt_started_at: datetime | None = None
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Candidate:
+        fields = {k: v for k, v in as_utc(doc).items() if k in CANDIDATE_FIELDS}
+        return cls(id=doc["_id"], **{**fields, "state": State(doc["state"])})
+
+    @property
+    def claim_order(self) -> tuple[int, datetime, str]:
+        return (-self.priority, self.available_at, self.id)
+
+
+#: The fields a `Candidate` reads besides `_id`.
+CANDIDATE_FIELDS = frozenset(Candidate.__dataclass_fields__) - {"id"}
+
+
+def candidate_projection() -> dict[str, int]:
+    return dict.fromkeys(CANDIDATE_FIELDS, 1)
+
+
+#: Claim order: best priority (highest number) first, then oldest `available_at`, then id.
+CLAIM_ORDER = [("priority", -1), ("available_at", 1), ("_id", 1)]
+#: Lease takeovers: the longest expired first.
+EXPIRY_ORDER = [("lease_expires_at", 1)]
+#: Listing order: ids are time-ordered, so this is newest first.
+NEWEST_FIRST = [("_id", -1)]
+OLDEST_DUE_FIRST = [("available_at", 1)]
+EVENT_ORDER = [("seq", 1)]
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def due_pending_filter(now: datetime, tenant: str | None = None) -> Filter:
+    query: Filter = {"state": State.PENDING.value, "available_at": {"$lte": now}}
+    if tenant is not None:
+        query["tenant"] = tenant
+    return query
+
+
+def expired_lease_filter(now: datetime) -> Filter:
+    return {"state": State.RUNNING.value, "lease_expires_at": {"$lt": now}}
+
+
+def state_counts_pipeline(tenant: str | None) -> list[dict[str, Any]]:
+    match = {} if tenant is None else {"tenant": tenant}
+    return [{"$match": match}, {"$group": {"_id": "$state", "count": {"$sum": 1}}}]
+
+
+def execution_filter(tenant: str, execution_id: str) -> Filter:
+    return {"_id": execution_id, "tenant": tenant}
+
+
+def idempotency_filter(tenant: str, key: str) -> Filter:
+    return {"tenant": tenant, "idempotency_key": key}
+
+
+def list_filter(tenant: str, state: State | None, agent: str | None, after: str | None) -> Filter:
+    query: Filter = {"tenant": tenant}
+    if state is not None:
+        query["state"] = state.value
+    if agent is not None:
+        query["agent"] = agent
+    if after is not None:
+        query["_id"] = {"$lt": after}
+    return query
+
+
+def api_key_filter(key_hash: str) -> Filter:
+    return {"_id": key_hash}
+
+
+def events_filter(tenant: str, execution_id: str, after_seq: int) -> Filter:
+    return {"execution_id": execution_id, "tenant": tenant, "seq": {"$gt": after_seq}}
+
+
+# --- the claim --------------------------------------------------------------------------------
+
+
+def claim_filter(candidate: Candidate, now: datetime) -> Filter:
+    """Matches only the version of the candidate that was seen, and only while it is claimable.
+
+    `executions` changes with every claim, so a match means nobody claimed it in between. The
+    lease condition also stops a takeover racing a holder's heartbeat, which extends the lease
+    without changing `executions`.
+    """
+    query: Filter = {
+        "_id": candidate.id,
+        "state": candidate.state.value,
+        "executions": candidate.executions,
+    }
+    if candidate.state is State.RUNNING:
+        query["lease_expires_at"] = {"$lt": now}
+    else:
+        query["available_at"] = {"$lte": now}
+    return query
+
+
+def lost_attempt(candidate: Candidate, now: datetime) -> Attempt:
+    """The attempt of a holder whose lease expired, as a takeover records it."""
+    return Attempt(
+        number=candidate.executions,
+        worker_id=candidate.worker_id or "",
+        started_at=candidate.attempt_started_at or now,
+        ended_at=now,
+        outcome=Outcome.LOST,
+        error=ErrorInfo(
+            type=LeaseExpired.__name__,
+            message=f"worker {candidate.worker_id} stopped renewing its lease",
+            retryable=True,
+        ),
+    )
+
+
+def claim_update(
+    candidate: Candidate, worker_id: str, now: datetime, lease_seconds: float
+) -> Update:
+    """PENDING/expired RUNNING → RUNNING for `worker_id`; a takeover records the lost attempt."""
+    fields: dict[str, Any] = {
+        "state": State.RUNNING.value,
+        "worker_id": worker_id,
+        "lease_expires_at": now + timedelta(seconds=lease_seconds),
+        "attempt_started_at": now,
+        "updated_at": now,
+    }
+    if candidate.started_at is None:
+        fields["started_at"] = now
+    update: Update = {"$set": fields, "$inc": {"executions": 1}}
+    if candidate.state is State.RUNNING:
+        update["$inc"]["failed_attempts"] = 1
+        update["$push"] = push_attempt(lost_attempt(candidate, now))
+    return update
+
+
+# --- writes of the claim holder ---------------------------------------------------------------
+
+
+def fence(claim: Claim) -> Filter:
+    """The fencing filter of every write by a claim holder."""
+    return {
+        "_id": claim.execution_id,
+        "state": State.RUNNING.value,
+        "executions": claim.executions,
+        "worker_id": claim.worker_id,
+    }
+
+
+def push_attempt(attempt: Attempt) -> Update:
+    """`$push` fragment: append an attempt, keep the newest `ATTEMPTS_KEPT`."""
+    return {"attempts": {"$each": [plain(attempt.model_dump())], "$slice": -ATTEMPTS_KEPT}}
+
+
+def usage_increments(usage: Usage) -> dict[str, int | float]:
+    return {f"usage.{name}": value for name, value in usage.model_dump().items() if value}
+
+
+def renew_update(now: datetime, lease_seconds: float) -> Update:
+    return {"$set": {"lease_expires_at": now + timedelta(seconds=lease_seconds), "updated_at": now}}
+
+
+def next_event_update(now: datetime) -> Update:
+    return {"$inc": {"event_seq": 1}, "$set": {"updated_at": now}}
+
+
+def _attempt_done(attempt: Attempt, fields: dict[str, Any], count_failure: bool) -> Update:
+    """The update ending the holder's attempt: frees worker and lease, records the attempt."""
+    increments: dict[str, int | float] = usage_increments(attempt.usage)
+    if count_failure:
+        increments["failed_attempts"] = 1
+    update: Update = {
+        "$set": {**fields, "worker_id": None, "lease_expires_at": None, "attempt_started_at": None},
+        "$push": push_attempt(attempt),
+    }
+    if increments:
+        update["$inc"] = increments
+    return update
+
+
+def park_update(now: datetime, available_at: datetime, attempt: Attempt) -> Update:
+    fields = {"state": State.PENDING.value, "available_at": available_at, "updated_at": now}
+    return _attempt_done(attempt, fields, count_failure=True)
+
+
+def release_update(now: datetime, attempt: Attempt) -> Update:
+    fields = {"state": State.PENDING.value, "available_at": now, "updated_at": now}
+    return _attempt_done(attempt, fields, count_failure=False)
+
+
+def finish_update(
+    now: datetime,
+    state: State,
+    attempt: Attempt,
+    result: dict[str, Any] | None,
+    error: ErrorInfo | None,
+) -> Update:
+    if not state.terminal:
+        raise ValueError(f"finish needs a terminal state, not {state}")
+    fields = {
+        "state": state.value,
+        "result": result,
+        "error": plain(error.model_dump()) if error else None,
+        "finished_at": now,
+        "updated_at": now,
+    }
+    return _attempt_done(attempt, fields, count_failure=attempt.outcome in FAILED_OUTCOMES)
+
+
+# --- user actions -----------------------------------------------------------------------------
+
+
+def version_filter(seen: Execution) -> Filter:
+    """Matches the execution only as it was seen (state and claim count unchanged)."""
+    return {
+        "_id": seen.id,
+        "tenant": seen.tenant,
+        "state": seen.state.value,
+        "executions": seen.executions,
+    }
+
+
+def cancel_update(seen: Execution, now: datetime) -> Update:
+    """PENDING is cancelled at once; RUNNING is asked to stop (its holder finishes it)."""
+    if seen.state is State.PENDING:
+        return {"$set": {"state": State.CANCELLED.value, "finished_at": now, "updated_at": now}}
+    return {"$set": {"cancel_requested": True, "updated_at": now}}
+
+
+def retry_update(now: datetime) -> Update:
+    """FAILED/CANCELLED → PENDING due now, with a fresh attempt budget; history stays."""
+    return {
+        "$set": {
+            "state": State.PENDING.value,
+            "available_at": now,
+            "failed_attempts": 0,
+            "cancel_requested": False,
+            "result": None,
+            "error": None,
+            "finished_at": None,
+            "updated_at": now,
+        }
+    }
