@@ -6,10 +6,43 @@ from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.utils.str_converters import to_camel_case
 
 from api.context import Info
+from api.research import ResearchInput
 from api.types import Execution
-from api.validation import validate_submission
+from api.validation import FieldName, validate_submission
+from common.agents.research.spec import REDDIT_RESEARCH
+
+
+async def _submit(
+    info: Info,
+    agent: str,
+    raw_input: object,
+    *,
+    idempotency_key: str | None,
+    priority: int | None = None,
+    max_attempts: int | None = None,
+    field_name: FieldName | None = None,
+) -> Execution:
+    """Validate completely, then write; answer only once the store acknowledged the write."""
+    deps = info.context.deps
+    tenant = await info.context.tenant()
+    new = validate_submission(
+        settings=deps.settings,
+        registry=deps.registry,
+        tenant=tenant,
+        agent=agent,
+        raw_input=raw_input,
+        idempotency_key=idempotency_key,
+        priority=priority,
+        max_attempts=max_attempts,
+        field_name=field_name,
+    )
+    doc, created = await deps.store.submit(new, deps.clock.now())
+    if created:
+        info.context.work_available()
+    return Execution.from_domain(doc)
 
 
 @strawberry.type
@@ -29,22 +62,35 @@ class Mutation:
         priority: int | None = None,
         max_attempts: int | None = None,
     ) -> Execution:
-        deps = info.context.deps
-        tenant = await info.context.tenant()
-        new = validate_submission(
-            settings=deps.settings,
-            registry=deps.registry,
-            tenant=tenant,
-            agent=agent,
-            raw_input=input_,
+        return await _submit(
+            info,
+            agent,
+            input_,
             idempotency_key=idempotency_key,
             priority=priority,
             max_attempts=max_attempts,
         )
-        doc, created = await deps.store.submit(new, deps.clock.now())
-        if created:
-            info.context.work_available()
-        return Execution.from_domain(doc)
+
+    @strawberry.mutation(
+        description=(
+            "Submit a reddit_research execution with typed input; validated and stored exactly "
+            'like submitExecution(agent: "reddit_research"). Read its findings from '
+            "Execution.report once it SUCCEEDED."
+        )
+    )
+    async def submit_research(
+        self,
+        info: Info,
+        input_: Annotated[ResearchInput, strawberry.argument(name="input")],
+        idempotency_key: str | None = None,
+    ) -> Execution:
+        return await _submit(
+            info,
+            REDDIT_RESEARCH.name,
+            input_.to_raw(),
+            idempotency_key=idempotency_key,
+            field_name=to_camel_case,
+        )
 
     @strawberry.mutation(
         description=(

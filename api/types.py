@@ -1,7 +1,8 @@
 """GraphQL object types, each built from a `common.domain` value by its `from_domain`.
 
-To expose a new execution field (e.g. a typed report), add it to `Execution` and fill it in
-`Execution.from_domain`; fields that need the store get a resolver method, like `events`.
+To expose a new execution field, add it to `Execution` and fill it in `Execution.from_domain`;
+fields that need the store or are costly to build get a resolver method, like `events` and
+`report` (the research agent's types are in `api.research`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
+from api.research import ResearchReport, research_report
 from common import domain
 from common.agents.base import AgentSpec
 
@@ -143,6 +145,13 @@ class Execution:
         tenant = await info.context.tenant()
         events = await info.context.deps.store.events(tenant, str(self.id), after_seq=after or 0)
         return [ProgressEvent.from_domain(e) for e in events]
+
+    @strawberry.field(
+        description="The typed findings of a SUCCEEDED reddit_research execution; null otherwise."
+    )
+    def report(self) -> ResearchReport | None:
+        # Parsed on request only: list queries that do not ask for it pay nothing.
+        return research_report(str(self.id), self.agent, self.state.to_domain(), self.result)
 
     @classmethod
     def from_domain(cls, doc: domain.Execution) -> Execution:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,15 +17,28 @@ PRIORITY_RANGE = (-1000, 1000)
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
+#: How a field of the agent's input model is called where the client wrote it.
+FieldName = Callable[[str], str]
+
+
+def _location(loc: tuple[int | str, ...], field_name: FieldName | None = None) -> str:
     path = "input"
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{field_name(part) if field_name else part}"
     return path
 
 
-def validate_input(registry: AgentRegistry, agent: str, raw: Any) -> dict[str, Any]:
-    """The agent's input, validated by its pydantic model and dumped to plain JSON values."""
+def validate_input(
+    registry: AgentRegistry, agent: str, raw: Any, field_name: FieldName | None = None
+) -> dict[str, Any]:
+    """The agent's input, validated by its pydantic model and dumped to plain JSON values.
+
+    `field_name` names fields in errors as the client wrote them: JSON input keeps the model's
+    snake_case, a typed GraphQL input (`submitResearch`) uses camelCase.
+    """
     spec = registry.get(agent)
     if spec is None:
         known = ", ".join(s.name for s in registry) or "none"
@@ -34,7 +48,7 @@ def validate_input(registry: AgentRegistry, agent: str, raw: Any) -> dict[str, A
     try:
         model = spec.input_model.model_validate(raw)
     except ValidationError as exc:
-        problems = [(_location(e["loc"]), e["msg"]) for e in exc.errors()]
+        problems = [(_location(e["loc"], field_name), e["msg"]) for e in exc.errors()]
         raise bad_input(
             "; ".join(f"{where}: {msg}" for where, msg in problems),
             fields=[where for where, _ in problems],
@@ -73,12 +87,13 @@ def validate_submission(
     idempotency_key: str | None,
     priority: int | None,
     max_attempts: int | None,
+    field_name: FieldName | None = None,
 ) -> NewExecution:
     """A `NewExecution` ready to be written, or `BAD_USER_INPUT` naming what is wrong."""
     return NewExecution(
         tenant=tenant,
         agent=agent,
-        input=validate_input(registry, agent, raw_input),
+        input=validate_input(registry, agent, raw_input, field_name),
         # The range binds what a client asks for; the operator's default is trusted as set.
         max_attempts=(
             settings.default_max_attempts
