@@ -13,6 +13,8 @@ from common.settings import Settings, load_settings
 
 log = logging.getLogger("agentfleet")
 
+TIME_FILTERS = ("day", "week", "month", "year", "all")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -44,6 +46,19 @@ def _parser() -> argparse.ArgumentParser:
     create = key_commands.add_parser("create", help="create a key; it is printed once")
     create.add_argument("--tenant", required=True)
 
+    submit = commands.add_parser("submit", help="submit work to a running API")
+    submit_kinds = submit.add_subparsers(dest="submit_kind", required=True)
+    research = submit_kinds.add_parser("research", help="a reddit_research execution")
+    research.add_argument("--topic", required=True)
+    research.add_argument("--subreddit", action="append", required=True, help="repeatable")
+    research.add_argument("--min-findings", type=int, default=5)
+    research.add_argument("--time-filter", default="year", choices=TIME_FILTERS)
+    research.add_argument("--idempotency-key")
+    research.add_argument("--wait", action="store_true", help="show progress until it ends")
+    research.add_argument("--url", default="http://127.0.0.1:8000")
+    research.add_argument("--api-key", help="or AGENTFLEET_API_KEY")
+    research.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
+
     demo = commands.add_parser("demo", help="offline demo: a mixed batch through the real API")
     demo.add_argument("--executions", type=int, default=200)
     demo.add_argument("--workers", type=int, default=4)
@@ -70,6 +85,10 @@ async def _create_key(settings: Settings, tenant: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "submit":  # a client: no server settings needed
+        from agentfleet.client import submit_research
+
+        return asyncio.run(submit_research(args))
     try:
         settings = _settings(args)
     except ConfigurationError as exc:

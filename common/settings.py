@@ -77,6 +77,9 @@ class Settings(BaseModel):
     # plugins: comma-separated "module:attribute" paths of extra agents
     agents: str = ""
 
+    # client: the key `agentfleet submit` sends (servers ignore it)
+    api_key: str | None = None
+
     # logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
