@@ -39,6 +39,7 @@ class Outcome(StrEnum):
     RELEASED = "released"  # graceful shutdown gave it back; not a failure
     CANCELLED = "cancelled"
     LOST = "lost"  # the holder's lease expired and another worker took over
+    DEFERRED = "deferred"  # parked while its provider cools down; not a failure
 
 
 #: Outcomes that spend one of the execution's `max_attempts`.
@@ -162,6 +163,48 @@ class Renewal:
 class Page:
     items: list[Execution]
     has_next: bool
+
+
+@dataclass(frozen=True)
+class FlowRecord:
+    """A small per-provider document shared by the fleet (cooldowns, limits, breakers).
+
+    `state` is JSON: its shape belongs to the flow-control logic; the store only versions it.
+    """
+
+    key: str
+    version: int
+    state: dict[str, Any]
+
+
+class Overlap(StrEnum):
+    """What a schedule's tick does while the previous execution it started is unfinished."""
+
+    SKIP = "SKIP"
+    ALLOW = "ALLOW"
+
+
+class Schedule(BaseModel):
+    """A recurring execution: fired by whichever worker wins the optimistic claim of a tick."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    tenant: str
+    agent: str
+    input: dict[str, Any]
+    cron: str
+    timezone: str
+    overlap: Overlap = Overlap.SKIP
+    paused: bool = False
+    max_attempts: int
+    priority: int = 0
+    next_fire_at: datetime
+    last_fired_at: datetime | None = None
+    last_execution_id: str | None = None
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
