@@ -14,6 +14,7 @@ from pathlib import Path
 import uvicorn
 
 from api.app import create_app
+from api.live import ChangeFeed, open_change_feed
 from common.agents.registry import AgentRegistry, default_registry
 from common.agents.resources import open_resources
 from common.settings import Settings
@@ -46,6 +47,15 @@ def describe_store(settings: Settings) -> str:
 
 
 @contextlib.asynccontextmanager
+async def opened_feed(settings: Settings, store: Store) -> AsyncIterator[ChangeFeed]:
+    feed = await open_change_feed(store, settings.subscription_poll_interval)
+    try:
+        yield feed
+    finally:
+        await feed.close()
+
+
+@contextlib.asynccontextmanager
 async def opened_store(settings: Settings) -> AsyncIterator[Store]:
     store = await open_store(settings)
     try:
@@ -63,9 +73,9 @@ def _freeze_startup_objects() -> None:
 
 
 async def run_api(settings: Settings, host: str, port: int) -> None:
-    async with opened_store(settings) as store:
+    async with opened_store(settings) as store, opened_feed(settings, store) as feed:
         registry = default_registry(settings.agents)
-        app = create_app(settings, store, registry)
+        app = create_app(settings, store, registry, feed=feed)
         _freeze_startup_objects()
         log.info("api on http://%s:%d/graphql, store: %s", host, port, describe_store(settings))
         server = uvicorn.Server(
@@ -127,7 +137,11 @@ async def run_dev(
 
     Runs until SIGINT/SIGTERM (or `stop` is set); `ready` is set once the API listens.
     """
-    async with opened_store(settings) as store, open_resources(settings, store) as resources:
+    async with (
+        opened_store(settings) as store,
+        open_resources(settings, store) as resources,
+        opened_feed(settings, store) as feed,
+    ):
         registry = default_registry(settings.agents)
         fleet = make_workers(workers, store, registry, settings, resources)
 
@@ -135,7 +149,7 @@ async def run_dev(
             for w in fleet:
                 w.wake()
 
-        app = create_app(settings, store, registry, on_submit=wake_all)
+        app = create_app(settings, store, registry, on_submit=wake_all, feed=feed)
         server = _Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off"))
         stopping = stop or asyncio.Event()
         _on_signals(stopping.set)

@@ -5,19 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from api.context import ApiContext, ApiDeps
 from api.errors import client_errors
+from api.live import ChangeFeed, PollingFeed
 from api.middleware import BodySizeLimit
 from api.schema import build_schema
 from common.agents.registry import AgentRegistry
@@ -41,6 +45,23 @@ class GraphQLEndpoint(GraphQL[ApiContext, None]):
     ) -> ApiContext:
         return ApiContext(self.deps, request.headers.get("authorization"))
 
+    async def on_ws_connect(self, context: ApiContext) -> None:  # type: ignore[override]
+        """Check the API key of a subscription connection on `connection_init`.
+
+        Browsers cannot set headers on a WebSocket, so the key travels in the payload
+        (`{"Authorization": "Bearer …"}`); a bad key closes the socket (4403).
+        """
+        params = context.connection_params or {}
+        key = params.get("Authorization") or params.get("authorization")
+        if isinstance(key, str):
+            context.authorization = key
+        try:
+            await context.tenant()
+        except Exception as exc:
+            logger.info("subscription connection rejected: %s", exc)
+            raise ConnectionRejectionError() from None
+        return None
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
@@ -48,6 +69,14 @@ class GraphQLEndpoint(GraphQL[ApiContext, None]):
         # exception outside any resolver) are coded and masked here before they are sent.
         result.errors = client_errors(result.errors)
         return await super().process_result(request, result)
+
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+async def insights_page(request: Request) -> Response:
+    """The insights page: plain HTML and JavaScript, no build step."""
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
 
 async def healthz(request: Request) -> Response:
@@ -73,6 +102,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     on_submit: Callable[[], None] | None = None,
+    feed: ChangeFeed | None = None,
 ) -> Starlette:
     """The ASGI app of the API. `store` must be initialised; the caller owns and closes it.
 
@@ -84,13 +114,18 @@ def create_app(
         store=store,
         registry=registry,
         clock=clock or SystemClock(),
+        feed=feed or PollingFeed(settings.subscription_poll_interval),
         on_submit=on_submit,
     )
+    graphql = GraphQLEndpoint(deps)
     return Starlette(
         routes=[
-            Route("/graphql", GraphQLEndpoint(deps)),
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", _readyz(store), methods=["GET"]),
+            Route("/", insights_page, methods=["GET"]),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import strawberry
 
 from api.auth import authenticate
+from api.live import ChangeFeed
 from common.agents.registry import AgentRegistry
 from common.clock import Clock
 from common.settings import Settings
@@ -26,6 +27,8 @@ class ApiDeps:
     store: Store
     registry: AgentRegistry
     clock: Clock
+    #: How subscriptions learn of changes (change streams or polling).
+    feed: ChangeFeed
     #: Called after new work became claimable (submit, retry); `dev` wakes its worker loops.
     on_submit: Callable[[], None] | None = None
 
@@ -34,6 +37,8 @@ class ApiDeps:
 class ApiContext:
     deps: ApiDeps
     authorization: str | None
+    #: The payload of a WebSocket's connection_init (subscriptions), where the key travels.
+    connection_params: dict | None = None
     _tenant: str | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
@@ -48,6 +53,10 @@ class ApiContext:
                     self.deps.store, self.authorization, auth_required=self.deps.settings.auth
                 )
             return self._tenant
+
+    @property
+    def feed(self) -> ChangeFeed:
+        return self.deps.feed
 
     def work_available(self) -> None:
         """Tell local workers (dev) that an execution became due; never fails the request."""

@@ -5,6 +5,9 @@ Regenerate the SDL after changing any type: `python -m api.schema > schema.graph
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -17,9 +20,10 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as query_depth_rule
 from strawberry.types import ExecutionContext
 
-from api.errors import ErrorCodes
+from api.errors import ErrorCodes, client_errors
 from api.mutations import Mutation
 from api.queries import Query
+from api.subscriptions import Subscription
 from common.settings import Settings
 
 
@@ -30,6 +34,21 @@ class AgentfleetSchema(strawberry.Schema):
         # strawberry would log every error, bad user input included, as a server error.
         # `ErrorCodes` logs the unexpected ones, with their tracebacks, where it masks them.
         return None
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """Streams (subscriptions over WebSocket) get the same coded, masked errors as queries:
+        the ErrorCodes extension only sees single results."""
+        source = await super().stream(*args, **kwargs)
+        if not isinstance(source, AsyncGenerator):
+            return source
+        return _coded_stream(source)
+
+
+async def _coded_stream(source: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    async for result in source:
+        if getattr(result, "errors", None):
+            result.errors = client_errors(result.errors)
+        yield result
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -44,6 +63,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return AgentfleetSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # Factories: strawberry builds fresh extension instances for every operation.
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),

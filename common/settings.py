@@ -7,9 +7,17 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from common.errors import ConfigurationError
+from common.flow.limits import parse_provider_limits
 from common.retry import RetryPolicy
 
 PREFIX = "AGENTFLEET_"
@@ -58,6 +66,7 @@ class Settings(BaseModel):
     max_query_tokens: int = Field(2000, ge=50)
     max_aliases: int = Field(30, ge=1)
     max_page_size: int = Field(200, ge=1)
+    subscription_poll_interval: float = Field(0.25, gt=0, le=60)
 
     # llm providers
     llm_provider: Literal["auto", "offline", "deepseek", "openai", "ollama", "vllm"] = "auto"
@@ -68,6 +77,13 @@ class Settings(BaseModel):
     llm_prices: str | None = None  # JSON: {"model": [usd per 1M prompt, usd per 1M completion]}
     deepseek_api_key: str | None = None
     openai_api_key: str | None = None
+
+    # provider flow control, shared by the fleet through the store (common.flow)
+    flow_control: bool = True
+    flow_max_local_wait: float = Field(0.5, ge=0, le=60)
+    flow_breaker_failures: int = Field(5, ge=1, le=1000)
+    flow_breaker_open_seconds: float = Field(10.0, gt=0, le=3600)
+    provider_limits: str | None = None  # JSON: {"deepseek": {"rpm": 600, "tpm": 100000}}
 
     # reddit
     reddit_client_id: str | None = None
@@ -89,6 +105,12 @@ class Settings(BaseModel):
         if self.heartbeat_seconds >= self.lease_seconds:
             raise ValueError("heartbeat_seconds must be shorter than lease_seconds")
         return self
+
+    @field_validator("provider_limits")
+    @classmethod
+    def _provider_limits_parse(cls, raw: str | None) -> str | None:
+        parse_provider_limits(raw)  # ValueError says what is wrong
+        return raw
 
     @property
     def retry_policy(self) -> RetryPolicy:

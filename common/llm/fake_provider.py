@@ -20,10 +20,8 @@ conversations (e.g. different topics) for the count to mean that. `POST /reset` 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import json
-import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from typing import Any
 
 import uvicorn
 
+from common.asgi_server import serve_in_loop
 from common.llm.fake_app import FakeProvider, FakeProviderStats
 from common.llm.faults import Fault, FaultKind, FaultPlan
 from common.llm.scripted import Policy, echo_policy
@@ -81,22 +80,8 @@ async def serve_fake_provider(
 ) -> AsyncIterator[RunningFakeProvider]:
     """Run the server in this event loop on `port` (0: a free one) until the block exits."""
     provider = provider or FakeProvider()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    server = uvicorn.Server(uvicorn_config(provider))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:  # start-up takes a few loop turns; no timing involved
-            if task.done():
-                task.result()  # re-raises why it could not start
-                raise RuntimeError("fake provider stopped during start-up")
-            await asyncio.sleep(0.005)
-        yield RunningFakeProvider(provider, f"http://{host}:{sock.getsockname()[1]}")
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with serve_in_loop(uvicorn_config(provider), host=host, port=port) as url:
+        yield RunningFakeProvider(provider, url)
 
 
 def load_policy(path: str) -> Policy:
