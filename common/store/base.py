@@ -23,11 +23,18 @@ Semantics every backend keeps (DESIGN.md):
   submit returns the existing execution with `created=False`.
 * Tenant scoping: every API-side read and write takes the tenant; another tenant's execution is
   None (not found), never an error that reveals it exists.
+* Flow state (`get_flow_state`, `put_flow_state`): small documents keyed by a string, changed
+  only by compare-and-swap on their `version`. An insert (`expected_version=None`) creates
+  version 1 and loses to an existing key (a unique key decides the race); an update matches only
+  the version it names and sets version + 1. A lost race returns None and changes nothing. The
+  state is stored as JSON: what comes back is `json.loads(json.dumps(state))`, and a state that
+  JSON cannot hold (datetimes, NaN, infinities) raises `TypeError`/`ValueError` before any write.
 * A backend failure raises `StoreUnavailable`; nothing else escapes.
 """
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
@@ -37,6 +44,7 @@ from common.domain import (
     Claim,
     ErrorInfo,
     Execution,
+    FlowRecord,
     NewExecution,
     Page,
     ProgressEvent,
@@ -158,6 +166,23 @@ class Store(ABC):
     async def release(self, claim: Claim, now: datetime, attempt: Attempt) -> bool:
         """RUNNING → PENDING due now, not counted as a failure (graceful shutdown)."""
 
+    # --- provider flow state ------------------------------------------------------------------
+
+    @abstractmethod
+    async def get_flow_state(self, key: str) -> FlowRecord | None: ...
+
+    @abstractmethod
+    async def put_flow_state(
+        self, key: str, state: dict[str, Any], expected_version: int | None
+    ) -> FlowRecord | None:
+        """Compare-and-swap: insert version 1 (`expected_version=None`) or replace the state of
+        `expected_version`, making it version + 1. Returns the new record; None when the race was
+        lost (the key exists already, or its version moved on)."""
+
+    @abstractmethod
+    async def list_flow_states(self) -> list[FlowRecord]:
+        """Every flow document, ordered by key."""
+
     # --- API keys ----------------------------------------------------------------------------
 
     @abstractmethod
@@ -165,3 +190,8 @@ class Store(ABC):
 
     @abstractmethod
     async def tenant_for_key(self, key_hash: str) -> str | None: ...
+
+
+def flow_state_json(state: dict[str, Any]) -> str:
+    """The text a flow state is stored as; raises before any write if JSON cannot hold it."""
+    return json.dumps(state, allow_nan=False, separators=(",", ":"))

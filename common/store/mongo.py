@@ -33,11 +33,13 @@ from common.domain import (
 from common.errors import NotFound, StateConflict, StoreUnavailable
 from common.store import mongo_queries as q
 from common.store.base import Store
+from common.store.mongo_flow import MongoFlowStates
 from common.store.mongo_models import (
     DOCUMENT_MODELS,
     ApiKeyDoc,
     EventDoc,
     ExecutionDoc,
+    FlowStateDoc,
     as_utc,
     to_document,
     to_event,
@@ -63,7 +65,7 @@ MAX_LOST_RACES = 4
 ACTION_ROUNDS = 5
 
 
-class MongoStore(Store):
+class MongoStore(MongoFlowStates, Store):
     """`Store` on MongoDB. Takes a ready client (tests pass mongomock's); see `from_url`."""
 
     def __init__(
@@ -84,6 +86,7 @@ class MongoStore(Store):
         self._executions = self.database[ExecutionDoc.Settings.name]
         self._events = self.database[EventDoc.Settings.name]
         self._api_keys = self.database[ApiKeyDoc.Settings.name]
+        self._flow_states = self.database[FlowStateDoc.Settings.name]
 
     @classmethod
     def from_url(

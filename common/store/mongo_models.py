@@ -15,7 +15,7 @@ from typing import Any
 from beanie import Document
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from common.domain import Execution, ProgressEvent
+from common.domain import Execution, FlowRecord, ProgressEvent
 
 #: Where a document has an idempotency key at all; only those take part in the unique index.
 HAS_IDEMPOTENCY_KEY = {"idempotency_key": {"$type": "string"}}
@@ -83,7 +83,18 @@ class ApiKeyDoc(Document):
         name = "api_keys"
 
 
-DOCUMENT_MODELS: list[type[Document]] = [ExecutionDoc, EventDoc, ApiKeyDoc]
+class FlowStateDoc(Document):
+    """One provider's flow state; `_id` is its key, `version` the compare-and-swap token."""
+
+    id: str  # type: ignore[assignment]
+    version: int
+    state: dict[str, Any]
+
+    class Settings:
+        name = "flow_states"
+
+
+DOCUMENT_MODELS: list[type[Document]] = [ExecutionDoc, EventDoc, ApiKeyDoc, FlowStateDoc]
 
 
 def plain(value: Any) -> Any:
@@ -128,3 +139,7 @@ def to_execution(doc: dict[str, Any]) -> Execution:
 
 def to_event(doc: dict[str, Any]) -> ProgressEvent:
     return ProgressEvent.model_validate(as_utc(doc))
+
+
+def to_flow_record(doc: dict[str, Any]) -> FlowRecord:
+    return FlowRecord(key=doc["_id"], version=doc["version"], state=doc["state"])

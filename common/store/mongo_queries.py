@@ -279,3 +279,26 @@ def retry_update(now: datetime) -> Update:
             "updated_at": now,
         }
     }
+
+
+# --- provider flow state ----------------------------------------------------------------------
+
+FLOW_KEY_ORDER = [("_id", 1)]
+
+
+def flow_state_document(key: str, state: dict[str, Any]) -> dict[str, Any]:
+    """A new flow document: version 1 (the `_id` decides an insert race)."""
+    return {"_id": key, "version": 1, "state": state}
+
+
+def flow_key_filter(key: str) -> Filter:
+    return {"_id": key}
+
+
+def flow_version_filter(key: str, version: int) -> Filter:
+    return {"_id": key, "version": version}
+
+
+def flow_state_update(state: dict[str, Any]) -> Update:
+    """Replace the whole state (never a merge) and move the version on."""
+    return {"$set": {"state": state}, "$inc": {"version": 1}}

@@ -14,7 +14,7 @@ from typing import Any
 
 from common.domain import Execution
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Applied to every connection. busy_timeout first, so that switching to WAL waits for a lock.
 PRAGMAS = (
@@ -84,6 +84,14 @@ DDL = (
         key_hash TEXT PRIMARY KEY,
         tenant TEXT NOT NULL,
         created_at INTEGER NOT NULL
+    ) WITHOUT ROWID
+    """,
+    # Provider flow state: tiny rows changed only by compare-and-swap on `version`.
+    """
+    CREATE TABLE IF NOT EXISTS flow_state (
+        key TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL
     ) WITHOUT ROWID
     """,
     f"PRAGMA user_version = {SCHEMA_VERSION}",
@@ -268,3 +276,15 @@ OLDEST_DUE_PENDING_FOR_TENANT = (
 
 INSERT_API_KEY = "INSERT INTO api_keys (key_hash, tenant, created_at) VALUES (?, ?, ?)"
 SELECT_API_KEY = "SELECT tenant FROM api_keys WHERE key_hash = ?"
+
+#: Flow state: the primary key decides an insert race (no row back: the key exists already).
+INSERT_FLOW_STATE = """
+    INSERT INTO flow_state (key, version, state) VALUES (?, 1, ?)
+    ON CONFLICT (key) DO NOTHING RETURNING key, version, state
+"""
+UPDATE_FLOW_STATE = """
+    UPDATE flow_state SET version = version + 1, state = ?
+    WHERE key = ? AND version = ? RETURNING key, version, state
+"""
+SELECT_FLOW_STATE = "SELECT key, version, state FROM flow_state WHERE key = ?"
+SELECT_FLOW_STATES = "SELECT key, version, state FROM flow_state ORDER BY key"
