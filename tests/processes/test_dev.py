@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from common.settings import UNPREFIXED
 from tests.processes.fleet import free_port
 
 pytestmark = pytest.mark.slow
@@ -19,8 +20,13 @@ STATS = "query { stats { pending running succeeded failed cancelled } }"
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTFLEET_")}
-    env.pop("MONGODB_URL", None)
+    """The caller's environment without any agentfleet setting, provider key or Reddit
+    credential: `dev` as a newcomer starts it, offline, whatever the developer has exported."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AGENTFLEET_") and k not in UNPREFIXED
+    }
     return env | extra
 
 
