@@ -163,8 +163,17 @@ class Store(ABC):
         in `failed_attempts`), sets `finished_at`, clears worker and lease."""
 
     @abstractmethod
-    async def release(self, claim: Claim, now: datetime, attempt: Attempt) -> bool:
-        """RUNNING → PENDING due now, not counted as a failure (graceful shutdown)."""
+    async def release(
+        self,
+        claim: Claim,
+        now: datetime,
+        attempt: Attempt,
+        available_at: datetime | None = None,
+    ) -> bool:
+        """RUNNING → PENDING due at `available_at` (default now), not counted as a failure:
+        `failed_attempts` stays as it is whatever the attempt's outcome. Records the attempt,
+        clears worker and lease. Graceful shutdown releases due now; a provider cooldown defers
+        (`Outcome.DEFERRED`) until the cooldown ends, without spending the attempt budget."""
 
     # --- provider flow state ------------------------------------------------------------------
 

@@ -378,8 +378,14 @@ class MongoStore(MongoFlowStates, Store):
     ) -> bool:
         return await self._fenced(claim, q.finish_update(now, state, attempt, result, error))
 
-    async def release(self, claim: Claim, now: datetime, attempt: Attempt) -> bool:
-        return await self._fenced(claim, q.release_update(now, attempt))
+    async def release(
+        self,
+        claim: Claim,
+        now: datetime,
+        attempt: Attempt,
+        available_at: datetime | None = None,
+    ) -> bool:
+        return await self._fenced(claim, q.release_update(now, attempt, available_at))
 
     async def _fenced(self, claim: Claim, update: q.Update) -> bool:
         """Apply a holder's update; False (and nothing written) if the claim is lost."""

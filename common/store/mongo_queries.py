@@ -221,8 +221,10 @@ def park_update(now: datetime, available_at: datetime, attempt: Attempt) -> Upda
     return _attempt_done(attempt, fields, count_failure=True)
 
 
-def release_update(now: datetime, attempt: Attempt) -> Update:
-    fields = {"state": State.PENDING.value, "available_at": now, "updated_at": now}
+def release_update(now: datetime, attempt: Attempt, available_at: datetime | None = None) -> Update:
+    """Back to PENDING without spending the budget: due now, or at `available_at` (deferral)."""
+    due = now if available_at is None else available_at
+    fields = {"state": State.PENDING.value, "available_at": due, "updated_at": now}
     return _attempt_done(attempt, fields, count_failure=False)
 
 

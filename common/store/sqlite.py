@@ -303,8 +303,15 @@ class SqliteStore(SqliteFlowStates, Store):
         }
         return await self._run(_end_attempt, claim, attempt, now, params)
 
-    async def release(self, claim: Claim, now: datetime, attempt: Attempt) -> bool:
-        params = {"state": State.PENDING.value, "available_at": to_us(now), "failed": 0}
+    async def release(
+        self,
+        claim: Claim,
+        now: datetime,
+        attempt: Attempt,
+        available_at: datetime | None = None,
+    ) -> bool:
+        due = to_us(now if available_at is None else available_at)
+        params = {"state": State.PENDING.value, "available_at": due, "failed": 0}
         return await self._run(_end_attempt, claim, attempt, now, params)
 
     # --- API keys ----------------------------------------------------------------------------
