@@ -201,6 +201,22 @@ def test_the_claim_query_plans_use_indexes_only(tmp_path):
     conn.close()
 
 
+def test_the_due_schedules_query_reads_only_its_partial_index(tmp_path):
+    """Paused and far-off schedules are never walked when workers look for due ones."""
+    from common.store import sqlite_schema as sql
+
+    conn = sqlite3.connect(tmp_path / "plan.db")
+    for statement in sql.DDL:
+        conn.execute(statement)
+    plan = " | ".join(
+        row[-1]
+        for row in conn.execute(f"EXPLAIN QUERY PLAN {sql.DUE_SCHEDULES}", {"now": 0, "limit": 1})
+    )
+    conn.close()
+
+    assert "USING INDEX ix_schedules_due" in plan and "TEMP B-TREE" not in plan, plan
+
+
 # --- a real fleet: several processes on one file ---------------------------------------------
 
 PROCESSES = 4

@@ -29,6 +29,11 @@ Semantics every backend keeps (DESIGN.md):
   the version it names and sets version + 1. A lost race returns None and changes nothing. The
   state is stored as JSON: what comes back is `json.loads(json.dumps(state))`, and a state that
   JSON cannot hold (datetimes, NaN, infinities) raises `TypeError`/`ValueError` before any write.
+* Schedules are tenant-scoped like executions. A worker fires a tick with `advance_schedule`, an
+  optimistic claim on the schedule as it read it (id, version, `next_fire_at`, not paused): of any
+  number of workers that read the same tick, exactly one advances it; the others get None. Every
+  change of a schedule (pause, resume, advance) increments its `version`. An execution submitted
+  for a tick carries the schedule's id in `schedule_id`.
 * A backend failure raises `StoreUnavailable`; nothing else escapes.
 """
 
@@ -50,6 +55,7 @@ from common.domain import (
     ProgressEvent,
     QueueStats,
     Renewal,
+    Schedule,
     State,
 )
 
@@ -191,6 +197,55 @@ class Store(ABC):
     @abstractmethod
     async def list_flow_states(self) -> list[FlowRecord]:
         """Every flow document, ordered by key."""
+
+    # --- schedules ---------------------------------------------------------------------------
+
+    @abstractmethod
+    async def create_schedule(self, schedule: Schedule) -> Schedule:
+        """Insert `schedule` as given; an id that exists already is a `StateConflict`."""
+
+    @abstractmethod
+    async def get_schedule(self, tenant: str, schedule_id: str) -> Schedule | None: ...
+
+    @abstractmethod
+    async def list_schedules(self, tenant: str) -> list[Schedule]:
+        """The tenant's schedules, oldest first (ascending id)."""
+
+    @abstractmethod
+    async def delete_schedule(self, tenant: str, schedule_id: str) -> bool:
+        """True if the tenant's schedule existed and is now gone."""
+
+    @abstractmethod
+    async def set_schedule_paused(
+        self,
+        tenant: str,
+        schedule_id: str,
+        paused: bool,
+        now: datetime,
+        next_fire_at: datetime | None = None,
+    ) -> Schedule:
+        """Pause or resume; a resume passes the recomputed `next_fire_at` (None keeps it).
+        Increments `version`, so a tick read before the change can no longer be advanced.
+        Unknown for this tenant: `NotFound`."""
+
+    @abstractmethod
+    async def due_schedules(self, now: datetime, limit: int) -> list[Schedule]:
+        """Unpaused schedules of every tenant with `next_fire_at <= now`, longest due first
+        (then by id), at most `limit`."""
+
+    @abstractmethod
+    async def advance_schedule(
+        self,
+        seen: Schedule,
+        now: datetime,
+        next_fire_at: datetime,
+        fired_at: datetime | None,
+        execution_id: str | None,
+    ) -> Schedule | None:
+        """Claim the tick of `seen`: only if the schedule still has `seen`'s id, version and
+        `next_fire_at` and is not paused, set `next_fire_at`, `updated_at`, version + 1 and, when
+        `fired_at` is given, `last_fired_at` and `last_execution_id` (None for a skipped tick
+        keeps them). Returns the schedule as advanced; None if another worker won the tick."""
 
     # --- API keys ----------------------------------------------------------------------------
 

@@ -40,11 +40,13 @@ from common.store.mongo_models import (
     EventDoc,
     ExecutionDoc,
     FlowStateDoc,
+    ScheduleDoc,
     as_utc,
     to_document,
     to_event,
     to_execution,
 )
+from common.store.mongo_schedules import MongoSchedules
 
 T = TypeVar("T")
 
@@ -65,7 +67,7 @@ MAX_LOST_RACES = 4
 ACTION_ROUNDS = 5
 
 
-class MongoStore(MongoFlowStates, Store):
+class MongoStore(MongoFlowStates, MongoSchedules, Store):
     """`Store` on MongoDB. Takes a ready client (tests pass mongomock's); see `from_url`."""
 
     def __init__(
@@ -87,6 +89,7 @@ class MongoStore(MongoFlowStates, Store):
         self._events = self.database[EventDoc.Settings.name]
         self._api_keys = self.database[ApiKeyDoc.Settings.name]
         self._flow_states = self.database[FlowStateDoc.Settings.name]
+        self._schedules = self.database[ScheduleDoc.Settings.name]
 
     @classmethod
     def from_url(

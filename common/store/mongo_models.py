@@ -15,7 +15,7 @@ from typing import Any
 from beanie import Document
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from common.domain import Execution, FlowRecord, ProgressEvent
+from common.domain import Execution, FlowRecord, ProgressEvent, Schedule
 
 #: Where a document has an idempotency key at all; only those take part in the unique index.
 HAS_IDEMPOTENCY_KEY = {"idempotency_key": {"$type": "string"}}
@@ -94,7 +94,30 @@ class FlowStateDoc(Document):
         name = "flow_states"
 
 
-DOCUMENT_MODELS: list[type[Document]] = [ExecutionDoc, EventDoc, ApiKeyDoc, FlowStateDoc]
+class ScheduleDoc(Document, Schedule):  # type: ignore[misc]
+    """One recurring schedule: `_id` is `domain.new_id()`; `version` guards every tick."""
+
+    id: str  # type: ignore[assignment]
+
+    class Settings:
+        name = "schedules"
+        indexes = [
+            # Due schedules of every tenant, soonest first.
+            IndexModel(
+                [("paused", ASCENDING), ("next_fire_at", ASCENDING), ("_id", ASCENDING)],
+                name="due",
+            ),
+            IndexModel([("tenant", ASCENDING), ("_id", ASCENDING)], name="tenant_oldest"),
+        ]
+
+
+DOCUMENT_MODELS: list[type[Document]] = [
+    ExecutionDoc,
+    EventDoc,
+    ApiKeyDoc,
+    FlowStateDoc,
+    ScheduleDoc,
+]
 
 
 def plain(value: Any) -> Any:
@@ -119,7 +142,7 @@ def as_utc(value: Any) -> Any:
     return value
 
 
-def to_document(model: Execution | ProgressEvent, **extra: Any) -> dict[str, Any]:
+def to_document(model: Execution | ProgressEvent | Schedule, **extra: Any) -> dict[str, Any]:
     """A domain model as the stored document; `id` becomes `_id`."""
     doc = plain(model.model_dump())
     if "id" in doc:
@@ -143,3 +166,9 @@ def to_event(doc: dict[str, Any]) -> ProgressEvent:
 
 def to_flow_record(doc: dict[str, Any]) -> FlowRecord:
     return FlowRecord(key=doc["_id"], version=doc["version"], state=doc["state"])
+
+
+def to_schedule(doc: dict[str, Any]) -> Schedule:
+    fields = as_utc(doc)
+    fields["id"] = fields.pop("_id")
+    return Schedule.model_validate(fields)

@@ -17,6 +17,7 @@ from common.domain import (
     ErrorInfo,
     Execution,
     Outcome,
+    Schedule,
     State,
     Usage,
 )
@@ -304,3 +305,51 @@ def flow_version_filter(key: str, version: int) -> Filter:
 def flow_state_update(state: dict[str, Any]) -> Update:
     """Replace the whole state (never a merge) and move the version on."""
     return {"$set": {"state": state}, "$inc": {"version": 1}}
+
+
+# --- schedules --------------------------------------------------------------------------------
+
+#: Listing order: ids are time-ordered, so this is oldest first (creation order).
+SCHEDULE_ORDER = [("_id", 1)]
+#: Firing order: the longest-due schedule first.
+DUE_SCHEDULE_ORDER = [("next_fire_at", 1), ("_id", 1)]
+
+
+def schedule_filter(tenant: str, schedule_id: str) -> Filter:
+    return {"_id": schedule_id, "tenant": tenant}
+
+
+def tenant_schedules_filter(tenant: str) -> Filter:
+    return {"tenant": tenant}
+
+
+def due_schedules_filter(now: datetime) -> Filter:
+    return {"paused": False, "next_fire_at": {"$lte": now}}
+
+
+def pause_update(paused: bool, now: datetime, next_fire_at: datetime | None) -> Update:
+    fields: dict[str, Any] = {"paused": paused, "updated_at": now}
+    if next_fire_at is not None:
+        fields["next_fire_at"] = next_fire_at
+    return {"$set": fields, "$inc": {"version": 1}}
+
+
+def advance_filter(seen: Schedule) -> Filter:
+    """The optimistic claim of one tick: matches only the schedule as it was seen, unpaused."""
+    return {
+        "_id": seen.id,
+        "tenant": seen.tenant,
+        "version": seen.version,
+        "next_fire_at": seen.next_fire_at,
+        "paused": False,
+    }
+
+
+def advance_update(
+    now: datetime, next_fire_at: datetime, fired_at: datetime | None, execution_id: str | None
+) -> Update:
+    """Move to the next tick; a fired tick also records when it fired and into which execution."""
+    fields: dict[str, Any] = {"next_fire_at": next_fire_at, "updated_at": now}
+    if fired_at is not None:
+        fields |= {"last_fired_at": fired_at, "last_execution_id": execution_id}
+    return {"$set": fields, "$inc": {"version": 1}}

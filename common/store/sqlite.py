@@ -38,6 +38,7 @@ from common.errors import NotFound, StateConflict, StoreUnavailable
 from common.store import sqlite_schema as sql
 from common.store.base import Store
 from common.store.sqlite_flow import SqliteFlowStates
+from common.store.sqlite_schedules import SqliteSchedules
 from common.store.sqlite_schema import execution_to_row, from_us, row_to_execution, to_us
 
 T = TypeVar("T")
@@ -105,7 +106,7 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
-class SqliteStore(SqliteFlowStates, Store):
+class SqliteStore(SqliteFlowStates, SqliteSchedules, Store):
     """`Store` on one SQLite file (or ":memory:"), shared safely by several processes."""
 
     def __init__(self, path: str, *, busy_timeout: float = 10.0) -> None:

@@ -12,7 +12,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from common.domain import Execution
+from common.domain import Execution, Schedule
 
 SCHEMA_VERSION = 2
 
@@ -94,6 +94,30 @@ DDL = (
         state TEXT NOT NULL
     ) WITHOUT ROWID
     """,
+    """
+    CREATE TABLE IF NOT EXISTS schedules (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        input TEXT NOT NULL,
+        cron TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        overlap TEXT NOT NULL,
+        paused INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        priority INTEGER NOT NULL,
+        next_fire_at INTEGER NOT NULL,
+        last_fired_at INTEGER,
+        last_execution_id TEXT,
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) WITHOUT ROWID
+    """,
+    # Due schedules of every tenant, soonest first: paused ones are not even in it.
+    """CREATE INDEX IF NOT EXISTS ix_schedules_due
+       ON schedules (next_fire_at, id) WHERE paused = 0""",
+    "CREATE INDEX IF NOT EXISTS ix_schedules_tenant ON schedules (tenant, id)",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 
@@ -173,6 +197,29 @@ def execution_to_row(execution: Execution) -> dict[str, Any]:
         doc[column] = None if doc[column] is None else json.dumps(doc[column])
     doc["cancel_requested"] = int(execution.cancel_requested)
     return {column: doc[column] for column in COLUMNS}
+
+
+_SCHEDULE_TIME_COLUMNS = ("next_fire_at", "last_fired_at", "created_at", "updated_at")
+SCHEDULE_COLUMNS = tuple(Schedule.model_fields)
+
+
+def row_to_schedule(row: sqlite3.Row) -> Schedule:
+    doc = dict(zip(row.keys(), row, strict=True))
+    for column in _SCHEDULE_TIME_COLUMNS:
+        doc[column] = from_us(doc[column])
+    doc["input"] = json.loads(doc["input"])
+    doc["paused"] = bool(doc["paused"])
+    return Schedule.model_validate(doc)
+
+
+def schedule_to_row(schedule: Schedule) -> dict[str, Any]:
+    doc = schedule.model_dump(mode="json")
+    for column in _SCHEDULE_TIME_COLUMNS:
+        value = getattr(schedule, column)
+        doc[column] = None if value is None else to_us(value)
+    doc["input"] = json.dumps(doc["input"])
+    doc["paused"] = int(schedule.paused)
+    return doc
 
 
 INSERT_EXECUTION = (
@@ -288,3 +335,33 @@ UPDATE_FLOW_STATE = """
 """
 SELECT_FLOW_STATE = "SELECT key, version, state FROM flow_state WHERE key = ?"
 SELECT_FLOW_STATES = "SELECT key, version, state FROM flow_state ORDER BY key"
+
+INSERT_SCHEDULE = (
+    f"INSERT INTO schedules ({', '.join(SCHEDULE_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in SCHEDULE_COLUMNS)})"
+)
+SELECT_SCHEDULE = "SELECT * FROM schedules WHERE id = ? AND tenant = ?"
+LIST_SCHEDULES = "SELECT * FROM schedules WHERE tenant = ? ORDER BY id"
+DELETE_SCHEDULE = "DELETE FROM schedules WHERE id = ? AND tenant = ?"
+SET_SCHEDULE_PAUSED = """
+    UPDATE schedules
+    SET paused = :paused, next_fire_at = COALESCE(:next_fire_at, next_fire_at),
+        version = version + 1, updated_at = :now
+    WHERE id = :id AND tenant = :tenant
+    RETURNING *
+"""
+DUE_SCHEDULES = """
+    SELECT * FROM schedules INDEXED BY ix_schedules_due
+    WHERE paused = 0 AND next_fire_at <= :now ORDER BY next_fire_at, id LIMIT :limit
+"""
+#: The optimistic claim of one tick: only the version that was seen, and only while unpaused.
+ADVANCE_SCHEDULE = """
+    UPDATE schedules
+    SET next_fire_at = :next_fire_at, version = version + 1, updated_at = :now,
+        last_fired_at = COALESCE(:fired_at, last_fired_at),
+        last_execution_id = CASE WHEN :fired_at IS NULL THEN last_execution_id
+                                 ELSE :execution_id END
+    WHERE id = :id AND tenant = :tenant AND version = :version
+      AND next_fire_at = :seen_next_fire_at AND paused = 0
+    RETURNING *
+"""

@@ -13,7 +13,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from common.clock import ManualClock
-from common.domain import Attempt, Execution, NewExecution, Outcome, State
+from common.domain import (
+    Attempt,
+    Execution,
+    NewExecution,
+    Outcome,
+    Overlap,
+    Schedule,
+    State,
+    new_id,
+)
+from common.errors import NotFound, StateConflict
 from common.store.base import Store
 
 LEASE = 30.0
@@ -238,3 +248,236 @@ async def test_a_deferral_by_a_holder_whose_lease_was_taken_over_is_refused(any_
     assert current.state == State.RUNNING and current.worker_id == "w2"
     assert current.available_at == second.available_at
     assert [a.outcome for a in current.attempts] == [Outcome.LOST]
+
+
+# --- schedules -------------------------------------------------------------------------------
+
+MINUTE = 60
+
+
+def schedule(clock: ManualClock, tenant: str = "acme", **fields) -> Schedule:
+    """A schedule due every minute, next due one minute from now."""
+    values = {
+        "id": new_id(),
+        "tenant": tenant,
+        "agent": "echo",
+        "input": {"message": "daily"},
+        "cron": "* * * * *",
+        "timezone": "Europe/Berlin",
+        "overlap": Overlap.SKIP,
+        "max_attempts": 3,
+        "priority": 2,
+        "next_fire_at": clock.now() + timedelta(seconds=MINUTE),
+        "created_at": clock.now(),
+        "updated_at": clock.now(),
+    }
+    return Schedule(**(values | fields))
+
+
+async def created(store: Store, clock: ManualClock, **fields) -> Schedule:
+    return await store.create_schedule(schedule(clock, **fields))
+
+
+async def due_tick(store: Store, clock: ManualClock) -> Schedule:
+    """A created schedule, read back from `due_schedules` once its tick has come."""
+    made = await created(store, clock)
+    clock.advance(MINUTE)
+    [due] = await store.due_schedules(clock.now(), 10)
+    assert due.id == made.id
+    return due
+
+
+async def test_a_created_schedule_reads_back_as_created(any_store, clock):
+    made = await created(any_store, clock, overlap=Overlap.ALLOW, paused=True)
+
+    assert await any_store.get_schedule("acme", made.id) == made
+
+
+async def test_another_tenants_schedule_reads_as_none(any_store, clock):
+    made = await created(any_store, clock, tenant="acme")
+
+    assert await any_store.get_schedule("globex", made.id) is None
+    assert await any_store.get_schedule("acme", "does-not-exist") is None
+
+
+async def test_schedules_are_listed_per_tenant_oldest_first(any_store, clock):
+    first = await created(any_store, clock, id="0001")
+    second = await created(any_store, clock, id="0002")
+    await created(any_store, clock, tenant="globex")
+
+    assert await any_store.list_schedules("acme") == [first, second]
+
+
+async def test_creating_a_schedule_with_an_existing_id_is_a_conflict(any_store, clock):
+    made = await created(any_store, clock)
+
+    with pytest.raises(StateConflict):
+        await any_store.create_schedule(schedule(clock, id=made.id, agent="other"))
+    assert await any_store.get_schedule("acme", made.id) == made
+
+
+async def test_a_deleted_schedule_is_gone_and_never_due(any_store, clock):
+    made = await created(any_store, clock)
+
+    assert await any_store.delete_schedule("acme", made.id) is True
+
+    clock.advance(MINUTE)
+    assert await any_store.get_schedule("acme", made.id) is None
+    assert await any_store.due_schedules(clock.now(), 10) == []
+    assert await any_store.delete_schedule("acme", made.id) is False
+
+
+async def test_deleting_another_tenants_schedule_is_refused_and_keeps_it(any_store, clock):
+    made = await created(any_store, clock, tenant="acme")
+
+    assert await any_store.delete_schedule("globex", made.id) is False
+    assert await any_store.get_schedule("acme", made.id) == made
+
+
+async def test_a_paused_schedule_is_not_due(any_store, clock):
+    made = await created(any_store, clock)
+
+    paused = await any_store.set_schedule_paused("acme", made.id, True, clock.now())
+
+    assert paused.paused and paused.version == made.version + 1
+    clock.advance(MINUTE * 5)
+    assert await any_store.due_schedules(clock.now(), 10) == []
+
+
+async def test_a_resumed_schedule_is_due_at_the_next_fire_time_it_was_given(any_store, clock):
+    made = await created(any_store, clock)
+    await any_store.set_schedule_paused("acme", made.id, True, clock.now())
+    clock.advance(MINUTE * 5)
+    upcoming = clock.now() + timedelta(seconds=30)
+
+    resumed = await any_store.set_schedule_paused("acme", made.id, False, clock.now(), upcoming)
+
+    assert not resumed.paused and resumed.next_fire_at == upcoming
+    assert resumed.updated_at == clock.now() and resumed.version == made.version + 2
+    assert await any_store.due_schedules(clock.now(), 10) == []
+    clock.advance(30)
+    assert [s.id for s in await any_store.due_schedules(clock.now(), 10)] == [made.id]
+
+
+@pytest.mark.parametrize("tenant", ["acme", "globex"], ids=["unknown", "other-tenant"])
+async def test_pausing_a_schedule_that_is_not_the_tenants_is_not_found(any_store, clock, tenant):
+    made = await created(any_store, clock, tenant="acme")
+    schedule_id = made.id if tenant == "globex" else "does-not-exist"
+
+    with pytest.raises(NotFound):
+        await any_store.set_schedule_paused(tenant, schedule_id, True, clock.now())
+    assert await any_store.get_schedule("acme", made.id) == made
+
+
+async def test_due_schedules_of_every_tenant_come_longest_due_first(any_store, clock):
+    late = await created(any_store, clock, tenant="globex", next_fire_at=clock.now())
+    soon = await created(any_store, clock, next_fire_at=clock.now() + timedelta(seconds=20))
+    await created(any_store, clock, next_fire_at=clock.now() + timedelta(seconds=90))
+    clock.advance(MINUTE)
+
+    due = await any_store.due_schedules(clock.now(), 10)
+
+    assert [s.id for s in due] == [late.id, soon.id]
+
+
+async def test_due_schedules_are_read_up_to_the_limit(any_store, clock):
+    for _ in range(3):
+        await created(any_store, clock)
+    clock.advance(MINUTE)
+
+    assert len(await any_store.due_schedules(clock.now(), 2)) == 2
+    assert await any_store.due_schedules(clock.now(), 0) == []
+
+
+async def test_advancing_a_fired_tick_records_it_and_moves_to_the_next(any_store, clock):
+    due = await due_tick(any_store, clock)
+    following = due.next_fire_at + timedelta(seconds=MINUTE)
+
+    advanced = await any_store.advance_schedule(
+        due, clock.now(), following, due.next_fire_at, "exec-1"
+    )
+
+    assert advanced is not None
+    assert advanced.next_fire_at == following and advanced.version == due.version + 1
+    assert (advanced.last_fired_at, advanced.last_execution_id) == (due.next_fire_at, "exec-1")
+    assert advanced.updated_at == clock.now()
+    assert await any_store.get_schedule("acme", due.id) == advanced
+    assert await any_store.due_schedules(clock.now(), 10) == []
+
+
+async def test_advancing_a_skipped_tick_keeps_the_last_fired_execution(any_store, clock):
+    due = await due_tick(any_store, clock)
+    fired = await any_store.advance_schedule(
+        due, clock.now(), due.next_fire_at + timedelta(seconds=MINUTE), due.next_fire_at, "e1"
+    )
+    assert fired is not None
+    clock.advance(MINUTE)
+
+    skipped = await any_store.advance_schedule(
+        fired, clock.now(), fired.next_fire_at + timedelta(seconds=MINUTE), None, None
+    )
+
+    assert skipped is not None and skipped.version == fired.version + 1
+    assert (skipped.last_fired_at, skipped.last_execution_id) == (due.next_fire_at, "e1")
+
+
+async def test_concurrent_advances_of_one_seen_tick_have_exactly_one_winner(any_store, clock):
+    due = await due_tick(any_store, clock)
+    following = due.next_fire_at + timedelta(seconds=MINUTE)
+
+    results = await asyncio.gather(
+        *(
+            any_store.advance_schedule(due, clock.now(), following, due.next_fire_at, f"e{i}")
+            for i in range(10)
+        )
+    )
+
+    winners = [advanced for advanced in results if advanced is not None]
+    assert len(winners) == 1
+    assert await any_store.get_schedule("acme", due.id) == winners[0]
+
+
+async def test_an_advance_from_a_stale_read_is_refused_and_changes_nothing(any_store, clock):
+    due = await due_tick(any_store, clock)
+    following = due.next_fire_at + timedelta(seconds=MINUTE)
+    won = await any_store.advance_schedule(due, clock.now(), following, due.next_fire_at, "e1")
+
+    again = await any_store.advance_schedule(
+        due, clock.now(), following + timedelta(seconds=MINUTE), due.next_fire_at, "e2"
+    )
+
+    assert again is None
+    assert await any_store.get_schedule("acme", due.id) == won
+
+
+async def test_a_paused_schedule_cannot_be_advanced(any_store, clock):
+    due = await due_tick(any_store, clock)
+    paused = await any_store.set_schedule_paused("acme", due.id, True, clock.now())
+
+    advanced = await any_store.advance_schedule(
+        paused, clock.now(), due.next_fire_at + timedelta(seconds=MINUTE), due.next_fire_at, "e1"
+    )
+
+    assert advanced is None
+    assert await any_store.get_schedule("acme", due.id) == paused
+
+
+async def test_a_tick_read_before_a_pause_and_resume_cannot_be_advanced(any_store, clock):
+    due = await due_tick(any_store, clock)
+    await any_store.set_schedule_paused("acme", due.id, True, clock.now())
+    resumed = await any_store.set_schedule_paused("acme", due.id, False, clock.now())
+
+    advanced = await any_store.advance_schedule(
+        due, clock.now(), due.next_fire_at + timedelta(seconds=MINUTE), due.next_fire_at, "e1"
+    )
+
+    assert advanced is None
+    assert await any_store.get_schedule("acme", due.id) == resumed
+
+
+async def test_an_execution_submitted_for_a_schedule_keeps_its_schedule_id(any_store, clock):
+    execution = await submit(any_store, clock, schedule_id="sched-1", idempotency_key="tick-1")
+
+    assert (await any_store.get("acme", execution.id)).schedule_id == "sched-1"
+    listed = await any_store.list_executions("acme")
+    assert [e.schedule_id for e in listed.items] == ["sched-1"]
