@@ -23,7 +23,7 @@ from common.reddit.corpus import load_corpus
 from common.settings import Settings
 from common.store.base import Store
 from tests.research.conftest import CountingSource
-from tests.worker.harness import test_settings
+from tests.worker.harness import worker_settings
 from worker.loop import Worker
 
 #: The API key the fake provider expects and the fleet sends.
@@ -39,7 +39,7 @@ def provider_settings(db: Path, fake: RunningFakeProvider, **overrides: Any) -> 
         "llm_api_key": PROVIDER_KEY,
         "llm_timeout": 10,
     }
-    return test_settings(**(base | overrides))
+    return worker_settings(**(base | overrides))
 
 
 @contextlib.asynccontextmanager

@@ -17,8 +17,7 @@ from common.errors import RateLimited
 from common.llm import CallCounter
 from tests.research.conftest import CountingSource
 from tests.research.test_research_agent import TOPIC, scripted
-from tests.worker.harness import step, submit
-from tests.worker.harness import test_settings as worker_settings
+from tests.worker.harness import step, submit, worker_settings
 from worker.loop import Worker
 
 

@@ -53,7 +53,7 @@ class Probe:
         )
 
 
-def test_settings(**overrides) -> Settings:
+def worker_settings(**overrides) -> Settings:
     base = {
         "concurrency": 8,
         "poll_interval": 0.01,
@@ -70,7 +70,7 @@ def make_worker(store: Store, registry: AgentRegistry, clock: ManualClock, name:
     return Worker(
         store,
         registry,
-        test_settings(**overrides),
+        worker_settings(**overrides),
         worker_id=name,
         clock=clock,
         rng=random.Random(name),

@@ -241,7 +241,7 @@ async def test_checkpoints_of_durable_agents_are_cleaned_up_once_final(sqlite_st
     from common.agents.base import AgentSpec
     from common.agents.builtin import ECHO
     from common.agents.registry import AgentRegistry
-    from tests.worker.harness import test_settings
+    from tests.worker.harness import worker_settings
     from worker.loop import Worker
 
     durable_echo = AgentSpec(
@@ -260,7 +260,7 @@ async def test_checkpoints_of_durable_agents_are_cleaned_up_once_final(sqlite_st
     worker = Worker(
         sqlite_store,
         AgentRegistry([ECHO, durable_echo]),
-        test_settings(),
+        worker_settings(),
         worker_id="w1",
         clock=clock,
         on_terminal=on_terminal,
