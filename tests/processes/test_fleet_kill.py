@@ -120,8 +120,12 @@ async def test_a_fleet_under_sigkill_finishes_every_execution_exactly_once(tmp_p
     for execution_id, (_, _, _, expected) in zip(ids, cases, strict=True):
         execution = final[execution_id]
         assert execution["state"] == expected, execution
-        assert finishes[execution_id] == 1, f"{execution_id} finished {finishes[execution_id]}x"
+        # A finish is logged after the store accepted it, so a SIGKILL in between can lose the
+        # line (0), but a second accepted finish would show as 2.
+        assert finishes[execution_id] <= 1, f"{execution_id} finished {finishes[execution_id]}x"
         assert execution["attempt"] == len(execution["attempts"]), execution
         # a SIGKILLed worker may die between its claim and the log line, never the other way
         assert claims[execution_id] <= execution["attempt"], execution
-    assert sum(finishes.values()) == 1000
+    unlogged = sum(1 for i in ids if finishes[i] == 0)
+    print(f"{unlogged} finishes lost their log line to a SIGKILL")
+    assert unlogged <= chaos["sigkill"] * 8  # at most the killed workers' slots
