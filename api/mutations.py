@@ -10,6 +10,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from api.context import Info
 from api.research import ResearchInput
+from api.schedules import ScheduleMutations
 from api.types import Execution
 from api.validation import FieldName, validate_submission
 from common.agents.research.spec import REDDIT_RESEARCH
@@ -46,7 +47,7 @@ async def _submit(
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ScheduleMutations):
     @strawberry.mutation(
         description=(
             "Validate and durably enqueue an execution. With an idempotencyKey you already "

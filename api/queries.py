@@ -6,6 +6,7 @@ import strawberry
 
 from api.context import Info
 from api.pagination import decode_cursor, encode_cursor, page_size
+from api.schedules import ScheduleQueries
 from api.types import (
     Agent,
     Execution,
@@ -18,7 +19,7 @@ from api.types import (
 
 
 @strawberry.type
-class Query:
+class Query(ScheduleQueries):
     @strawberry.field(description="One execution of yours; null if there is none with this id.")
     async def execution(self, info: Info, id: strawberry.ID) -> Execution | None:
         tenant = await info.context.tenant()

@@ -18,6 +18,7 @@ from common.errors import StoreUnavailable
 from common.settings import Settings
 from common.store.base import Store
 from worker.attempt import AttemptRunner, RunningAttempt, StopReason
+from worker.scheduler import Scheduler
 
 log = logging.getLogger("agentfleet.worker")
 
@@ -64,6 +65,7 @@ class Worker:
             resources=resources if resources is not None else {},
             on_terminal=on_terminal,
         )
+        self.scheduler = Scheduler(store, self.clock)
         self.inflight: dict[str, RunningAttempt] = {}
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -82,14 +84,17 @@ class Worker:
 
     async def run(self) -> None:
         log.info("worker %s started (concurrency %d)", self.worker_id, self.concurrency)
-        heartbeat = asyncio.create_task(self._heartbeat_loop(), name="heartbeat")
+        side_tasks = [
+            asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
+            asyncio.create_task(self._schedule_loop(), name="schedules"),
+        ]
         try:
             await self._claim_loop()
             await self._drain()
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            for task in side_tasks:
+                task.cancel()
+            await asyncio.gather(*side_tasks, return_exceptions=True)
         log.info("worker %s stopped", self.worker_id)
 
     async def heartbeat_once(self) -> None:
@@ -171,6 +176,18 @@ class Worker:
                 log.warning("heartbeat failed: %s", exc)
             except Exception:
                 log.exception("heartbeat failed")
+
+    async def _schedule_loop(self) -> None:
+        """Fire due schedules; every worker does, the optimistic claim of each tick decides."""
+        while True:
+            try:
+                if await self.scheduler.fire_due():
+                    self.wake()
+            except StoreUnavailable as exc:
+                log.warning("firing schedules failed: %s", exc)
+            except Exception:
+                log.exception("firing schedules failed")
+            await asyncio.sleep(self.settings.poll_interval)
 
     async def _drain(self) -> None:
         tasks = [r.task for r in self.inflight.values() if r.task is not None]
