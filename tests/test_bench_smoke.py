@@ -77,7 +77,10 @@ def test_the_command_writes_json_and_a_markdown_section(tmp_path: Path) -> None:
     out, md = tmp_path / "bench.json", tmp_path / "BENCHMARKS.md"
     command = [sys.executable, "-m", "bench", "--quick", "--only", "claim"]
     done = subprocess.run(
-        [*command, "--json", str(out), "--markdown", str(md)], capture_output=True, text=True
+        [*command, "--json", str(out), "--markdown", str(md)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,  # `bench` is run from the repository root
     )
 
     assert done.returncode == 0, done.stderr
