@@ -14,6 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info
+from api.flow import ProviderFlow, provider_flows
 from api.research import ResearchReport, research_report
 from common import domain
 from common.agents.base import AgentSpec
@@ -43,6 +44,7 @@ class AttemptOutcome(enum.Enum):
     RELEASED = "RELEASED"
     CANCELLED = "CANCELLED"
     LOST = "LOST"
+    DEFERRED = "DEFERRED"  # provider flow control held the call back; not a failure
 
 
 @strawberry.type(description="An error with its class name and whether another attempt may help.")
@@ -223,6 +225,10 @@ class QueueStats:
     total: int
     oldest_due_pending_age_seconds: float | None = strawberry.field(
         description="How long the oldest due PENDING execution has waited; null if none."
+    )
+    providers: list[ProviderFlow] = strawberry.field(
+        resolver=provider_flows,
+        description="Flow control of every LLM provider the fleet calls (shared by all tenants).",
     )
 
     @classmethod
