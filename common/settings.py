@@ -52,6 +52,8 @@ class Settings(BaseModel):
     attempt_timeout: float = Field(900.0, gt=0)
     shutdown_grace: float = Field(10.0, ge=0)
     claim_batch: int = Field(8, ge=1, le=1000)
+    # most executions of one tenant in flight across the fleet (None: no cap)
+    tenant_concurrency: int | None = Field(None, ge=1)
 
     # retries
     default_max_attempts: int = Field(5, ge=1, le=1000)

@@ -320,7 +320,8 @@ async def test_each_operation_counts_its_round_trips(mock_store):
     assert await trips(mock_store.append_event(held.claim(), "llm", "step", now)) == 2
     assert await trips(mock_store.get("acme", held.id)) == 1
     await mock_store.submit(new(), now)
-    assert await trips(mock_store.claim_next("w1", now, LEASE, 1)) == 3  # 2 queries + 1 claim
+    # which tenants have due work, expired leases, that tenant's queue; then the claim
+    assert await trips(mock_store.claim_next("w1", now, LEASE, 1)) == 4
 
 
 # --- real server only ------------------------------------------------------------------------
@@ -365,6 +366,37 @@ async def test_separate_clients_racing_for_executions_claim_each_exactly_once():
         await first.drop_database()
         for s in [first, *others]:
             await s.close()
+
+
+@pytest.mark.mongodb
+async def test_the_fair_claim_reads_tenants_and_their_queues_off_indexes_without_sorting():
+    store = await real_store()
+    await store.init()
+    try:
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        for i in range(60):
+            tenant = f"tenant-{i % 3}"
+            await store.submit(NewExecution(tenant, "echo", {}, 3, priority=i % 2), now)
+        tenants = await store.database.command(
+            "aggregate",
+            "executions",
+            pipeline=q.due_tenants_pipeline(now),
+            explain=True,
+        )
+        queue = (
+            store.database["executions"]
+            .find(q.due_pending_filter(now, "tenant-1"))
+            .sort(q.CLAIM_ORDER)
+            .limit(8)
+        )
+        queue_plan = (await queue.explain())["queryPlanner"]["winningPlan"]
+
+        assert "tenant_due" in _index_names(tenants) and "SORT" not in _stages(tenants)
+        assert _index_names(queue_plan) == {"tenant_claim_order"}
+        assert "SORT" not in _stages(queue_plan)
+    finally:
+        await store.drop_database()
+        await store.close()
 
 
 def _walk(plan: Any) -> list[dict[str, Any]]:

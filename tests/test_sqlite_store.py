@@ -201,6 +201,30 @@ def test_the_claim_query_plans_use_indexes_only(tmp_path):
     conn.close()
 
 
+def test_the_fair_claim_queries_seek_indexes_and_never_sort(tmp_path):
+    """Interleaving tenants costs index seeks per tenant, never a walk over executions."""
+    from common.store import sqlite_schema as sql
+
+    conn = sqlite3.connect(tmp_path / "plan.db")
+    for statement in sql.DDL:
+        conn.execute(statement)
+    named = {"now": 0, "limit": 1, "tenant": "acme", "priority": 0}
+    queries = [
+        (sql.PENDING_TENANT_RANGE, named),
+        (sql.PENDING_GROUP_HEADS, named),
+        (sql.COUNT_RUNNING_BY_TENANT, named),
+        (sql.COUNT_RUNNING_OF_TENANT, named),
+        (sql.select_due_of_groups(2), ["acme", 0, 0, 1, "globex", 5, 0, 1]),
+    ]
+    for query, params in queries:
+        steps = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {query}", params)]
+        # `n` and `g` are the walk's aliases of executions; every read of it goes by an index.
+        table_reads = [s for s in steps if s.split()[:2][-1] in ("executions", "n", "g")]
+        assert all(" USING " in s for s in table_reads), steps
+        assert not any("TEMP B-TREE" in s for s in steps), steps
+    conn.close()
+
+
 def test_the_due_schedules_query_reads_only_its_partial_index(tmp_path):
     """Paused and far-off schedules are never walked when workers look for due ones."""
     from common.store import sqlite_schema as sql

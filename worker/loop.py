@@ -121,6 +121,7 @@ class Worker:
             self.clock.now(),
             self.settings.lease_seconds,
             min(free, self.settings.claim_batch),
+            tenant_cap=self.settings.tenant_concurrency,
         )
         for execution in claimed:
             self._start(execution)

@@ -15,6 +15,14 @@ Semantics every backend keeps (DESIGN.md):
   attempt (`Outcome.LOST`, error `LeaseExpired`, the previous holder's worker id and attempt
   start) and increments `failed_attempts`, in the same update. Zero matches is a lost race:
   skipped silently.
+* Claims are fair across tenants (`common.store.fairness`): each next claim goes to the tenant with
+  the fewest executions in flight (RUNNING with a live lease, plus those claimed in the same call),
+  equally loaded tenants in turn (round-robin), each tenant's own executions in the order above.
+  A tenant's backlog of 10,000 therefore cannot hold back another tenant's single execution. With
+  `tenant_cap`, a tenant with that many in flight is not claimed from at all; an expired lease does
+  not count as in flight. On SQLite the cap is exact (the claim is one write transaction); on
+  MongoDB claimers racing at the same instant can each take a tenant's last free place, so it can
+  be exceeded by at most the claims made at that instant.
 * Every write by a claim holder (`renew_lease`, `append_event`, `park_for_retry`, `finish`,
   `release`) filters on the `Claim` (id, state RUNNING, executions, worker_id). Zero matches
   returns None/False and changes nothing.
@@ -131,9 +139,16 @@ class Store(ABC):
 
     @abstractmethod
     async def claim_next(
-        self, worker_id: str, now: datetime, lease_seconds: float, limit: int
+        self,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+        *,
+        tenant_cap: int | None = None,
     ) -> list[Execution]:
-        """Claim up to `limit` due executions; returns them as claimed (state RUNNING)."""
+        """Claim up to `limit` due executions, interleaved across tenants, none for a tenant with
+        `tenant_cap` executions in flight; returns them as claimed (state RUNNING)."""
 
     @abstractmethod
     async def renew_lease(

@@ -8,6 +8,7 @@ through `_call`, the one place where PyMongo's failures become `StoreUnavailable
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -33,6 +34,7 @@ from common.domain import (
 from common.errors import NotFound, StateConflict, StoreUnavailable
 from common.store import mongo_queries as q
 from common.store.base import Store
+from common.store.mongo_candidates import MongoCandidates
 from common.store.mongo_flow import MongoFlowStates
 from common.store.mongo_models import (
     DOCUMENT_MODELS,
@@ -67,7 +69,7 @@ MAX_LOST_RACES = 4
 ACTION_ROUNDS = 5
 
 
-class MongoStore(MongoFlowStates, MongoSchedules, Store):
+class MongoStore(MongoCandidates, MongoFlowStates, MongoSchedules, Store):
     """`Store` on MongoDB. Takes a ready client (tests pass mongomock's); see `from_url`."""
 
     def __init__(
@@ -83,6 +85,7 @@ class MongoStore(MongoFlowStates, MongoSchedules, Store):
         self.database = client.get_database(db_name, write_concern=write_concern)
         self.round_trips = 0
         self._rng = rng or random.Random()
+        self._claims = 0  # this claimer's turn in the round-robin over tenants
         # The store keeps its own collection handles: beanie binds documents class-wide, and
         # several stores may live in one process (tests, tools).
         self._executions = self.database[ExecutionDoc.Settings.name]
@@ -254,19 +257,30 @@ class MongoStore(MongoFlowStates, MongoSchedules, Store):
     # --- worker side -------------------------------------------------------------------------
 
     async def claim_next(
-        self, worker_id: str, now: datetime, lease_seconds: float, limit: int
+        self,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+        *,
+        tenant_cap: int | None = None,
     ) -> list[Execution]:
+        if limit <= 0:
+            return []
+        rotation, self._claims = self._claims, self._claims + 1
+        widest = (limit + CANDIDATE_SLACK) * WINDOW_GROWTH ** (CLAIM_ROUNDS - 1)
+        plan = await self._claim_plan(now, limit, tenant_cap, rotation, widest)
         claimed: list[Execution] = []
-        for round_ in range(CLAIM_ROUNDS):
+        for round_ in range(CLAIM_ROUNDS if plan.tenants else 0):
             window = (limit - len(claimed) + CANDIDATE_SLACK) * WINDOW_GROWTH**round_
-            candidates = await self._candidates(now, window)
+            look = await self._look(now, window, plan, claimed, limit)
             if round_:  # races were lost last round: spread out from the start
-                self._spread(candidates, 0)
+                self._spread(look.candidates, 0)
             tried, lost = await self._claim_from(
-                candidates, claimed, limit, worker_id, now, lease_seconds
+                look.candidates, look.quota, claimed, limit, worker_id, now, lease_seconds
             )
             # Look again only after lost races, and only if more work may be left unseen.
-            unseen = tried < len(candidates) or len(candidates) == window
+            unseen = tried < len(look.candidates) or look.more
             if len(claimed) == limit or not lost or not unseen:
                 break
         return claimed
@@ -274,19 +288,23 @@ class MongoStore(MongoFlowStates, MongoSchedules, Store):
     async def _claim_from(
         self,
         candidates: list[q.Candidate],
+        quota: Counter[str],
         claimed: list[Execution],
         limit: int,
         worker_id: str,
         now: datetime,
         lease_seconds: float,
     ) -> tuple[int, int]:
-        """Claim candidates in order into `claimed` until it holds `limit`, or until too many
-        races were lost (zero matches: another worker was first). Returns (tried, lost)."""
+        """Claim candidates in order into `claimed` until it holds `limit`, no tenant beyond its
+        `quota`, or until too many races were lost (zero matches: another worker was first).
+        Returns (tried, lost)."""
         tried = lost = 0
         for candidate in candidates:
             if len(claimed) == limit or lost > MAX_LOST_RACES:
                 break
             tried += 1
+            if quota[candidate.tenant] <= 0:
+                continue
             doc = await self._call(
                 self._executions.find_one_and_update(
                     q.claim_filter(candidate, now),
@@ -296,22 +314,15 @@ class MongoStore(MongoFlowStates, MongoSchedules, Store):
             )
             if doc is not None:
                 claimed.append(to_execution(doc))
+                quota[candidate.tenant] -= 1
                 continue
             lost += 1
+            self.claim_conflicts += 1
             if lost == 1:
                 # Other workers are after the same head of the queue: spread out over the rest
                 # instead of all trying the next one in order.
                 self._spread(candidates, tried)
         return tried, lost
-
-    async def _candidates(self, now: datetime, n: int) -> list[q.Candidate]:
-        """Up to `n` due PENDING and lease-expired RUNNING executions, in claim order."""
-        expired = self._executions.find(q.expired_lease_filter(now), q.candidate_projection())
-        pending = self._executions.find(q.due_pending_filter(now), q.candidate_projection())
-        docs = await self._call(expired.sort(q.EXPIRY_ORDER).limit(n).to_list())
-        docs += await self._call(pending.sort(q.CLAIM_ORDER).limit(n).to_list())
-        candidates = [q.Candidate.from_document(d) for d in docs]
-        return sorted(candidates, key=lambda c: c.claim_order)[:n]
 
     def _spread(self, candidates: list[q.Candidate], start: int) -> None:
         """Shuffle `candidates[start:]` in place, keeping better priorities first."""

@@ -50,6 +50,21 @@ class ExecutionDoc(Document, Execution):  # type: ignore[misc]
                 partialFilterExpression=HAS_IDEMPOTENCY_KEY,
             ),
             IndexModel([("tenant", ASCENDING), ("_id", DESCENDING)], name="tenant_newest"),
+            # Tenant fairness: which tenants have due work, and each one's own claim order.
+            IndexModel(
+                [("state", ASCENDING), ("tenant", ASCENDING), ("available_at", ASCENDING)],
+                name="tenant_due",
+            ),
+            IndexModel(
+                [
+                    ("state", ASCENDING),
+                    ("tenant", ASCENDING),
+                    ("priority", DESCENDING),
+                    ("available_at", ASCENDING),
+                    ("_id", ASCENDING),
+                ],
+                name="tenant_claim_order",
+            ),
             IndexModel(
                 [("tenant", ASCENDING), ("state", ASCENDING), ("_id", DESCENDING)],
                 name="tenant_state_newest",

@@ -37,6 +37,7 @@ class Candidate:
     executions: int
     priority: int
     available_at: datetime
+    tenant: str = ""
     worker_id: str | None = None
     lease_expires_at: datetime | None = None
     started_at: datetime | None = None
@@ -81,6 +82,30 @@ def due_pending_filter(now: datetime, tenant: str | None = None) -> Filter:
 
 def expired_lease_filter(now: datetime) -> Filter:
     return {"state": State.RUNNING.value, "lease_expires_at": {"$lt": now}}
+
+
+def due_tenants_pipeline(now: datetime) -> list[dict[str, Any]]:
+    """Each tenant with due PENDING work, and its oldest `available_at`.
+
+    Sorted as the `tenant_due` index is, grouped with `$first` only: the shape MongoDB answers
+    with a DISTINCT_SCAN, one index seek per tenant rather than one key per execution.
+    """
+    return [
+        {"$match": {"state": State.PENDING.value}},
+        {"$sort": {"tenant": 1, "available_at": 1}},
+        {"$group": {"_id": "$tenant", "oldest": {"$first": "$available_at"}}},
+        {"$match": {"oldest": {"$lte": now}}},
+    ]
+
+
+def running_counts_pipeline(tenants: list[str], now: datetime) -> list[dict[str, Any]]:
+    """Executions in flight (RUNNING, lease not expired) of each of `tenants`."""
+    match = {
+        "state": State.RUNNING.value,
+        "tenant": {"$in": sorted(tenants)},
+        "lease_expires_at": {"$gte": now},
+    }
+    return [{"$match": match}, {"$group": {"_id": "$tenant", "running": {"$sum": 1}}}]
 
 
 def state_counts_pipeline(tenant: str | None) -> list[dict[str, Any]]:

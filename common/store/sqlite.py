@@ -37,6 +37,7 @@ from common.domain import (
 from common.errors import NotFound, StateConflict, StoreUnavailable
 from common.store import sqlite_schema as sql
 from common.store.base import Store
+from common.store.sqlite_candidates import candidates
 from common.store.sqlite_flow import SqliteFlowStates
 from common.store.sqlite_schedules import SqliteSchedules
 from common.store.sqlite_schema import execution_to_row, from_us, row_to_execution, to_us
@@ -88,10 +89,6 @@ def _claim_params(candidate: sqlite3.Row, worker_id: str, now: datetime, lease: 
     }
 
 
-def _claim_order(candidate: sqlite3.Row) -> tuple[int, int, str]:
-    return (-candidate["priority"], candidate["available_at"], candidate["id"])
-
-
 @contextmanager
 def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
     """One write transaction that holds the write lock from its first statement."""
@@ -113,6 +110,7 @@ class SqliteStore(SqliteFlowStates, SqliteSchedules, Store):
         self.path = path
         self.busy_timeout = busy_timeout
         self.round_trips = 0
+        self._claims = 0  # this claimer's turn in the round-robin over tenants
         self._conn: sqlite3.Connection | None = None
         self._closed = False
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentfleet-sqlite")
@@ -247,10 +245,19 @@ class SqliteStore(SqliteFlowStates, SqliteSchedules, Store):
     # --- worker side -------------------------------------------------------------------------
 
     async def claim_next(
-        self, worker_id: str, now: datetime, lease_seconds: float, limit: int
+        self,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+        *,
+        tenant_cap: int | None = None,
     ) -> list[Execution]:
         lease = now + timedelta(seconds=lease_seconds)
-        rows, lost = await self._run(_claim_next, worker_id, now, lease, limit)
+        rotation, self._claims = self._claims, self._claims + 1
+        rows, lost = await self._run(
+            _claim_next, worker_id, now, lease, limit, tenant_cap, rotation
+        )
         self.claim_conflicts += lost
         return [row_to_execution(row) for row in rows]
 
@@ -351,15 +358,18 @@ def _insert_or_existing(conn: sqlite3.Connection, execution: Execution) -> tuple
 
 
 def _claim_next(
-    conn: sqlite3.Connection, worker_id: str, now: datetime, lease: datetime, limit: int
+    conn: sqlite3.Connection,
+    worker_id: str,
+    now: datetime,
+    lease: datetime,
+    limit: int,
+    cap: int | None,
+    rotation: int,
 ) -> tuple[list[sqlite3.Row], int]:
     """(the claimed rows, how many candidates another worker won first)."""
-    window = {"now": to_us(now), "limit": limit}
     claimed, lost = [], 0
     with _immediate(conn):
-        candidates = conn.execute(sql.SELECT_DUE_PENDING, window).fetchall()
-        candidates += conn.execute(sql.SELECT_EXPIRED_RUNNING, window).fetchall()
-        for candidate in sorted(candidates, key=_claim_order)[:limit]:
+        for candidate in candidates(conn, to_us(now), limit, cap, rotation):
             rows = conn.execute(sql.CLAIM, _claim_params(candidate, worker_id, now, lease))
             won = rows.fetchall()  # empty when another worker won the race
             claimed.extend(won)

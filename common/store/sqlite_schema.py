@@ -61,6 +61,13 @@ DDL = (
     # Lease expiry: only RUNNING rows are in it, so a claim never walks finished history.
     """CREATE INDEX IF NOT EXISTS ix_executions_lease
        ON executions (lease_expires_at) WHERE state = 'RUNNING'""",
+    # Tenant fairness: which tenants have due work, and each one's own claim order. Only PENDING
+    # rows are in it, so it stays the size of the backlog, whatever the history.
+    """CREATE INDEX IF NOT EXISTS ix_executions_tenant_pending
+       ON executions (tenant, priority DESC, available_at, id) WHERE state = 'PENDING'""",
+    # A tenant's executions in flight (live leases), for its concurrency cap: RUNNING rows only.
+    """CREATE INDEX IF NOT EXISTS ix_executions_tenant_running
+       ON executions (tenant, lease_expires_at) WHERE state = 'RUNNING'""",
     """CREATE UNIQUE INDEX IF NOT EXISTS ux_executions_idempotency
        ON executions (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL""",
     "CREATE INDEX IF NOT EXISTS ix_executions_tenant ON executions (tenant, id)",
@@ -233,7 +240,7 @@ SELECT_BY_IDEMPOTENCY_KEY = "SELECT * FROM executions WHERE tenant = ? AND idemp
 FENCE = "id = :id AND state = 'RUNNING' AND executions = :executions AND worker_id = :worker_id"
 
 _CANDIDATE_COLUMNS = (
-    "id, state, executions, priority, available_at, worker_id, lease_expires_at, "
+    "id, tenant, state, executions, priority, available_at, worker_id, lease_expires_at, "
     "attempt_started_at, attempts"
 )
 _CLAIM_ORDER = "ORDER BY priority DESC, available_at, id LIMIT :limit"
@@ -247,6 +254,56 @@ SELECT_EXPIRED_RUNNING = (
     # norm, so reading only the expired range of the lease index is the cheap plan.
     f"SELECT {_CANDIDATE_COLUMNS} FROM executions INDEXED BY ix_executions_lease "
     f"WHERE state = 'RUNNING' AND lease_expires_at < :now {_CLAIM_ORDER}"
+)
+
+# Tenant fairness, on the pending-tenant index. Rows of one (tenant, priority) group sit together
+# in it, oldest first, so a group is due iff its head is; the walk below reads one head per group.
+_PENDING_BY_TENANT = (
+    "FROM executions INDEXED BY ix_executions_tenant_pending WHERE state = 'PENDING'"
+)
+_PENDING_ROWS = "executions AS n INDEXED BY ix_executions_tenant_pending WHERE n.state = 'PENDING'"
+
+#: The first and the last tenant with PENDING rows (equal: only one tenant has any).
+PENDING_TENANT_RANGE = (
+    f"SELECT (SELECT MIN(tenant) {_PENDING_BY_TENANT}), (SELECT MAX(tenant) {_PENDING_BY_TENANT})"
+)
+#: The head (oldest row) of every (tenant, priority) group of PENDING rows: a skip scan, two index
+#: seeks per group — the next lower priority of the same tenant, else the next tenant's best.
+PENDING_GROUP_HEADS = f"""
+    WITH RECURSIVE head(rid) AS (
+        SELECT (SELECT n.rowid FROM {_PENDING_ROWS}
+                ORDER BY n.tenant, n.priority DESC, n.available_at LIMIT 1)
+        UNION ALL
+        SELECT COALESCE(
+            (SELECT n.rowid FROM {_PENDING_ROWS} AND n.tenant = g.tenant AND n.priority < g.priority
+             ORDER BY n.priority DESC, n.available_at LIMIT 1),
+            (SELECT n.rowid FROM {_PENDING_ROWS} AND n.tenant > g.tenant
+             ORDER BY n.tenant, n.priority DESC, n.available_at LIMIT 1))
+        FROM head JOIN executions AS g ON g.rowid = head.rid
+    )
+    SELECT g.tenant, g.priority, g.available_at
+    FROM head JOIN executions AS g ON g.rowid = head.rid
+"""
+_DUE_OF_GROUP = (
+    f"SELECT * FROM (SELECT {_CANDIDATE_COLUMNS} {_PENDING_BY_TENANT} "
+    "AND tenant = ? AND priority = ? AND available_at <= ? ORDER BY available_at, id LIMIT ?)"
+)
+
+
+def select_due_of_groups(groups: int) -> str:
+    """Due PENDING rows of `groups` (tenant, priority) groups, each in its order and up to its
+    own limit; parameters: tenant, priority, now, limit per group."""
+    return " UNION ALL ".join([_DUE_OF_GROUP] * groups)
+
+
+COUNT_RUNNING_OF_TENANT = (
+    "SELECT COUNT(*) FROM executions INDEXED BY ix_executions_tenant_running "
+    "WHERE state = 'RUNNING' AND tenant = :tenant AND lease_expires_at >= :now"
+)
+#: Executions in flight per tenant: only RUNNING rows are in the index (bounded by the fleet).
+COUNT_RUNNING_BY_TENANT = (
+    "SELECT tenant, COUNT(*) FROM executions INDEXED BY ix_executions_tenant_running "
+    "WHERE state = 'RUNNING' AND lease_expires_at >= :now GROUP BY tenant"
 )
 
 #: The seed article's claim: zero rows means another worker won the race.

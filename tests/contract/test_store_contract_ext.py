@@ -481,3 +481,141 @@ async def test_an_execution_submitted_for_a_schedule_keeps_its_schedule_id(any_s
     assert (await any_store.get("acme", execution.id)).schedule_id == "sched-1"
     listed = await any_store.list_executions("acme")
     assert [e.schedule_id for e in listed.items] == ["sched-1"]
+
+
+# --- tenant fairness -------------------------------------------------------------------------
+
+
+async def backlog(store: Store, clock: ManualClock, tenant: str, n: int, **fields) -> list[str]:
+    """`n` due executions of `tenant`, each a second older than the next."""
+    ids = []
+    for _ in range(n):
+        ids.append((await submit(store, clock, tenant=tenant, **fields)).id)
+        clock.advance(1)
+    return ids
+
+
+def tenants_of(claimed: list[Execution]) -> list[str]:
+    return sorted(execution.tenant for execution in claimed)
+
+
+async def test_a_claim_interleaves_tenants_so_a_newer_execution_is_not_starved(any_store, clock):
+    await backlog(any_store, clock, "acme", 50)
+    [newer] = await backlog(any_store, clock, "globex", 1)
+
+    claimed = await any_store.claim_next("w1", clock.now(), LEASE, 2)
+
+    assert tenants_of(claimed) == ["acme", "globex"]
+    assert newer in {execution.id for execution in claimed}
+
+
+async def test_after_one_tenants_claim_the_next_claim_serves_the_other(any_store, clock):
+    await backlog(any_store, clock, "acme", 50)
+    await backlog(any_store, clock, "globex", 1)
+
+    first = await any_store.claim_next("w1", clock.now(), LEASE, 1)
+    second = await any_store.claim_next("w1", clock.now(), LEASE, 1)
+
+    assert tenants_of(first + second) == ["acme", "globex"]
+
+
+async def test_each_tenant_keeps_its_own_claim_order(any_store, clock):
+    acme = await backlog(any_store, clock, "acme", 3)
+    urgent = await submit(any_store, clock, tenant="acme", priority=5)
+    globex = await backlog(any_store, clock, "globex", 3)
+
+    claimed = await any_store.claim_next("w1", clock.now(), LEASE, 4)
+
+    mine = [e.id for e in claimed if e.tenant == "acme"]
+    theirs = [e.id for e in claimed if e.tenant == "globex"]
+    assert mine == [urgent.id, acme[0]] and theirs == globex[:2]
+
+
+async def test_a_tenant_with_fewer_executions_in_flight_is_served_first(any_store, clock):
+    await backlog(any_store, clock, "acme", 10)
+    await any_store.claim_next("w1", clock.now(), LEASE, 3)  # acme has 3 in flight
+    await backlog(any_store, clock, "globex", 10)
+
+    claimed = await any_store.claim_next("w2", clock.now(), LEASE, 4)
+
+    assert tenants_of(claimed).count("globex") >= 3
+
+
+async def test_a_claim_over_several_tenants_takes_up_to_its_limit(any_store, clock):
+    for tenant in ("acme", "globex", "initech"):
+        await backlog(any_store, clock, tenant, 5)
+
+    claimed = await any_store.claim_next("w1", clock.now(), LEASE, 8)
+
+    assert len(claimed) == 8
+    assert all(tenants_of(claimed).count(t) >= 2 for t in ("acme", "globex", "initech"))
+
+
+async def test_a_tenant_cap_limits_one_claim(any_store, clock):
+    await backlog(any_store, clock, "acme", 10)
+
+    claimed = await any_store.claim_next("w1", clock.now(), LEASE, 8, tenant_cap=3)
+
+    assert len(claimed) == 3
+
+
+async def test_a_tenant_at_its_cap_gets_no_more_claims_while_others_do(any_store, clock):
+    await backlog(any_store, clock, "acme", 10)
+    await any_store.claim_next("w1", clock.now(), LEASE, 2, tenant_cap=2)
+    assert await any_store.claim_next("w2", clock.now(), LEASE, 8, tenant_cap=2) == []
+    [theirs] = await backlog(any_store, clock, "globex", 1)
+
+    claimed = await any_store.claim_next("w2", clock.now(), LEASE, 8, tenant_cap=2)
+
+    assert [execution.id for execution in claimed] == [theirs]
+
+
+async def test_a_tenant_under_its_cap_again_is_claimed_again(any_store, clock):
+    await backlog(any_store, clock, "acme", 10)
+    [held, _] = await any_store.claim_next("w1", clock.now(), LEASE, 2, tenant_cap=2)
+    attempt = ended(held, clock, Outcome.SUCCEEDED)
+    await any_store.finish(held.claim(), clock.now(), State.SUCCEEDED, attempt, result={})
+
+    claimed = await any_store.claim_next("w2", clock.now(), LEASE, 8, tenant_cap=2)
+
+    assert len(claimed) == 1
+
+
+async def test_expired_leases_of_a_capped_tenant_do_not_count_as_running(any_store, clock):
+    await backlog(any_store, clock, "acme", 10)
+    crashed = await any_store.claim_next("w1", clock.now(), LEASE, 2, tenant_cap=2)
+    clock.advance(LEASE + 1)
+
+    claimed = await any_store.claim_next("w2", clock.now(), LEASE, 8, tenant_cap=2)
+
+    assert len(claimed) == 2
+    assert {e.id for e in claimed} == {e.id for e in crashed}  # the oldest: taken over
+    assert all(e.attempts[-1].outcome == Outcome.LOST for e in claimed)
+
+
+async def test_an_expired_lease_of_another_tenant_is_taken_over_beside_pending_work(
+    any_store, clock
+):
+    [crashed] = await backlog(any_store, clock, "globex", 1)
+    await any_store.claim_next("w1", clock.now(), LEASE, 1)
+    clock.advance(LEASE + 1)
+    await backlog(any_store, clock, "acme", 5)
+
+    claimed = await any_store.claim_next("w2", clock.now(), LEASE, 2)
+
+    assert tenants_of(claimed) == ["acme", "globex"]
+    assert crashed in {execution.id for execution in claimed}
+
+
+async def test_concurrent_claimers_over_several_tenants_claim_each_execution_once(any_store, clock):
+    submitted = set()
+    for tenant in ("acme", "globex", "initech"):
+        submitted |= set(await backlog(any_store, clock, tenant, 12))
+
+    results = await asyncio.gather(
+        *(any_store.claim_next(f"w{i}", clock.now(), LEASE, 4) for i in range(12))
+    )
+
+    claimed = [execution.id for batch in results for execution in batch]
+    assert len(claimed) == len(set(claimed))
+    assert set(claimed) <= submitted
