@@ -331,7 +331,7 @@ END_ATTEMPT = f"""
     SET state = :state, available_at = COALESCE(:available_at, available_at),
         failed_attempts = failed_attempts + :failed, attempts = :attempts, usage = :usage,
         result = :result, error = :error, finished_at = :finished_at,
-        worker_id = NULL, lease_expires_at = NULL, updated_at = :now
+        worker_id = NULL, lease_expires_at = NULL, attempt_started_at = NULL, updated_at = :now
     WHERE {FENCE}
 """
 

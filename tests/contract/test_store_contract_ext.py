@@ -619,3 +619,24 @@ async def test_concurrent_claimers_over_several_tenants_claim_each_execution_onc
     claimed = [execution.id for batch in results for execution in batch]
     assert len(claimed) == len(set(claimed))
     assert set(claimed) <= submitted
+
+
+# --- every end of an attempt -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("outcome", [Outcome.DEFERRED, Outcome.RETRYING, Outcome.SUCCEEDED])
+async def test_an_ended_attempt_leaves_no_holder_lease_or_attempt_start_behind(
+    any_store, clock, outcome
+):
+    await submit(any_store, clock)
+    held = await claim_one(any_store, clock)
+    attempt = ended(held, clock, outcome)
+    if outcome is Outcome.DEFERRED:
+        await any_store.release(held.claim(), clock.now(), attempt, clock.now())
+    elif outcome is Outcome.RETRYING:
+        await any_store.park_for_retry(held.claim(), clock.now(), clock.now(), attempt)
+    else:
+        await any_store.finish(held.claim(), clock.now(), State.SUCCEEDED, attempt, result={})
+
+    after = await any_store.get("acme", held.id)
+    assert (after.worker_id, after.lease_expires_at, after.attempt_started_at) == (None,) * 3
