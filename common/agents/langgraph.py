@@ -83,8 +83,14 @@ async def run_graph(
     if snapshot.values and not snapshot.next:
         return dict(snapshot.values)
     run_input = None if snapshot.next else start
+    final: dict[str, Any] = dict(snapshot.values)
     try:
-        async for chunk in graph.astream(run_input, config, stream_mode="updates"):
+        async for mode, chunk in graph.astream(
+            run_input, config, stream_mode=["updates", "values"]
+        ):
+            if mode == "values":
+                final = chunk
+                continue
             for node, update in chunk.items():
                 for kind, summary, tool in describe(node, update):
                     await ctx.progress(kind, summary, tool)
@@ -94,5 +100,6 @@ async def run_graph(
         ) from None
     except Exception as exc:  # every failure leaves as one of our types
         raise classify(exc) from exc
-    final = await graph.aget_state(config)
-    return dict(final.values)
+    # This run's own final values, not the thread's newest checkpoint: an attempt that lost its
+    # lease and has not noticed yet may still be writing to the thread, a few steps behind.
+    return dict(final)
