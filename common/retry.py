@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from common.errors import AgentfleetError, ConfigurationError
+from common.errors import AgentfleetError, ConfigurationError, ProviderCoolingDown
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,15 @@ class RetryAt:
 
 
 @dataclass(frozen=True)
+class Defer:
+    """Give the execution back until `available_at` without spending an attempt: flow control
+    held the call back (provider cooling down, breaker open, no slot soon), nothing failed."""
+
+    available_at: datetime
+    delay: float
+
+
+@dataclass(frozen=True)
 class GiveUp:
     """Fail the execution for good."""
 
@@ -71,12 +80,16 @@ def decide(
     max_attempts: int,
     now: datetime,
     rng: random.Random,
-) -> RetryAt | GiveUp:
+) -> RetryAt | Defer | GiveUp:
     """What to do after a failed attempt.
 
     `failures` counts failed attempts including this one; `max_attempts` is the execution's own
-    budget (it overrides the policy's default).
+    budget (it overrides the policy's default). A `ProviderCoolingDown` is not a failure: it is
+    deferred for as long as flow control said, whatever the budget.
     """
+    if isinstance(error, ProviderCoolingDown):
+        delay = max(0.0, error.retry_after or 0.0)
+        return Defer(available_at=now + timedelta(seconds=delay), delay=delay)
     if not error.retryable or error.type_name in policy.non_retryable_error_types:
         return GiveUp(f"{error.type_name} is not retryable")
     if failures >= max_attempts:

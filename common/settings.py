@@ -83,6 +83,7 @@ class Settings(BaseModel):
     # provider flow control, shared by the fleet through the store (common.flow)
     flow_control: bool = True
     flow_max_local_wait: float = Field(0.5, ge=0, le=60)
+    flow_max_queue_wait: float = Field(10.0, ge=0, le=600)
     flow_breaker_failures: int = Field(5, ge=1, le=1000)
     flow_breaker_open_seconds: float = Field(10.0, gt=0, le=3600)
     provider_limits: str | None = None  # JSON: {"deepseek": {"rpm": 600, "tpm": 100000}}

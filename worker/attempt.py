@@ -32,7 +32,7 @@ from common.errors import (
     NonRetryableError,
     classify,
 )
-from common.retry import GiveUp, RetryPolicy, decide
+from common.retry import Defer, GiveUp, RetryPolicy, decide
 from common.store.base import Store
 
 log = logging.getLogger("agentfleet.worker")
@@ -151,7 +151,7 @@ class AttemptRunner:
         return ctx
 
     async def _failed(self, running: RunningAttempt, error: AgentfleetError) -> None:
-        """Park for another attempt, or fail for good: the retry policy decides."""
+        """Park for another attempt, defer, or fail for good: the retry policy decides."""
         execution = running.execution
         decision = decide(
             self.policy,
@@ -163,6 +163,14 @@ class AttemptRunner:
         )
         if isinstance(decision, GiveUp):
             await self._end(running, Outcome.FAILED, error=_info(error), reason=decision.reason)
+        elif isinstance(decision, Defer):
+            await self._end(
+                running,
+                Outcome.DEFERRED,
+                error=_info(error),
+                available_at=decision.available_at,
+                reason=f"provider flow control: back in {decision.delay:.2f}s",
+            )
         else:
             await self._end(
                 running,
@@ -204,6 +212,8 @@ class AttemptRunner:
             accepted = await self.store.park_for_retry(claim, now, available_at, attempt)
         elif outcome is Outcome.RELEASED:
             accepted = await self.store.release(claim, now, attempt)
+        elif outcome is Outcome.DEFERRED:
+            accepted = await self.store.release(claim, now, attempt, available_at=available_at)
         else:
             state = _FINAL_STATE[outcome]
             accepted = await self.store.finish(

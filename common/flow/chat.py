@@ -24,6 +24,7 @@ from common.errors import (
     AgentfleetError,
     ConnectionFailed,
     NonRetryableError,
+    ProviderCoolingDown,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
@@ -108,7 +109,10 @@ class FlowControlledChatModel(BaseChatModel):
         tokens = estimate_tokens(messages)
         previous: Report | None = None
         for tries in range(1, self.quick_retries + 2):
-            permit = await self.flow.acquire(self.key, tokens, report=previous)
+            try:
+                permit = await self.flow.acquire(self.key, tokens, report=previous)
+            except ProviderCoolingDown as exc:
+                raise _with_failed_calls(exc, tries - 1) from None
             try:
                 result = await self.inner._agenerate(
                     messages, stop=stop, run_manager=run_manager, **kwargs
@@ -122,7 +126,25 @@ class FlowControlledChatModel(BaseChatModel):
                     continue  # the next acquire writes this 429 and says whether to wait
                 if outcome is not None:
                     await self.flow.report(permit, outcome, retry_after=error.retry_after)
+                _with_failed_calls(exc, tries)
                 raise
             await self.flow.report(permit, CallOutcome.OK, tokens=completion_tokens(result))
-            return result
+            return _with_failed_calls_of(result, tries - 1)
         raise AssertionError("unreachable: the last try returns or raises")  # pragma: no cover
+
+
+#: Where usage accounting (`common.llm.usage`) finds how many provider calls one model call
+#: cost that failed: on the error it raised, or in the generation info of its result.
+FAILED_CALLS = "agentfleet_failed_calls"
+
+
+def _with_failed_calls(exc: BaseException, failed: int) -> BaseException:
+    setattr(exc, FAILED_CALLS, failed)
+    return exc
+
+
+def _with_failed_calls_of(result: ChatResult, failed: int) -> ChatResult:
+    if failed and result.generations:
+        first = result.generations[0]
+        first.generation_info = {**(first.generation_info or {}), FAILED_CALLS: failed}
+    return result

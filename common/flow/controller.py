@@ -1,11 +1,12 @@
 """The I/O half of flow control: read a provider's state, decide, write it back with CAS.
 
 One `FlowController` per process. Callers of one provider are served by a single in-process
-"lane": while one compare-and-swap round is out, new asks and reports queue up and the next round
+`Lane`: while one compare-and-swap round is out, new asks and reports queue up and the next round
 carries all of them, so a busy worker pays one store round trip (two when another process wrote
-in between) for a whole batch of calls. Successes are not written on their own: they travel with
-the next round (or a lazy flush a second later); failures and trial outcomes are written at once.
-There are no locks: a lost race re-reads and decides again, a bounded number of times.
+in between) for a whole batch of calls, and callers further back in the fleet's queue are held
+in the lane and asked for again together. Successes are not written on their own: they travel
+with the next round (or a lazy flush a second later); failures and trial outcomes are written at
+once. There are no locks: a lost race re-reads and decides again, a bounded number of times.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from common.clock import Clock
 from common.errors import ProviderCoolingDown, StoreUnavailable
-from common.flow.decide import step
+from common.flow.decide import holds_locally, step
+from common.flow.lane import Lane, Waiting
 from common.flow.state import (
     INITIAL_RATE,
     Ask,
@@ -39,6 +41,8 @@ log = logging.getLogger("agentfleet.flow")
 MAX_TRIES = 6
 #: Successes not carried by a round within this many seconds are written on their own.
 FLUSH_AFTER = 1.0
+#: Held callers are asked for again this share of `max_local_wait` before their turn (range).
+HOLD_AHEAD = (0.2, 0.6)
 #: How long a caller defers when the flow state could not be read or written at all.
 UNAVAILABLE_RETRY = 1.0
 
@@ -89,6 +93,7 @@ class FlowCounters:
     refused: int = 0
     waited: int = 0
     waited_seconds: float = 0.0
+    held: int = 0  # asks told "not yet" and held in the lane for a later round
     quick_retries: int = 0  # 429s answered by waiting for the next slot in-process
     rounds: int = 0
     round_trips: int = 0
@@ -97,40 +102,6 @@ class FlowCounters:
 
     def to_dict(self) -> dict[str, int | float]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in vars(self).items()}
-
-
-@dataclass
-class _Lane:
-    """One provider's queue of asks and reports in this process."""
-
-    asks: list[tuple[Ask, asyncio.Future[Decision]]] = field(default_factory=list)
-    #: Reports to write in the next round; a None report only asks for a round (a flush).
-    reports: list[tuple[Report | None, asyncio.Future[None] | None]] = field(default_factory=list)
-    ok: int = 0
-    ok_paced: int = 0
-    ok_tokens: int = 0
-    driver: asyncio.Task[None] | None = None
-    flush: asyncio.TimerHandle | None = None
-    cached: Any = None  # the record this process last read or wrote
-    cache_hits: float = 1.0  # how often the cached version was still current (moving average)
-    rounds: int = 0
-
-    def busy(self) -> bool:
-        return bool(self.asks or self.reports)
-
-    def take_successes(self) -> list[Report]:
-        if not self.ok:
-            return []
-        report = Report(CallOutcome.OK, self.ok, self.ok_paced, tokens=self.ok_tokens)
-        self.ok = self.ok_paced = self.ok_tokens = 0
-        return [report]
-
-    def put_back_successes(self, reports: list[Report]) -> None:
-        for r in reports:
-            if r.outcome is CallOutcome.OK and not r.trial:
-                self.ok += r.count
-                self.ok_paced += r.paced
-                self.ok_tokens += r.tokens
 
 
 class FlowController:
@@ -153,7 +124,7 @@ class FlowController:
         self.sleep = sleep
         self.max_tries = max_tries
         self.counters = FlowCounters()
-        self._lanes: dict[str, _Lane] = {}
+        self._lanes: dict[str, Lane] = {}
 
     # --- callers -----------------------------------------------------------------------------
 
@@ -166,7 +137,7 @@ class FlowController:
         self.counters.acquires += 1
         lane = self._lane(key)
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
-        lane.asks.append((Ask(tokens), future))
+        lane.asks.append(Waiting(Ask(tokens), future, self._now()))
         if report is not None:
             lane.reports.append((report, None))
         self._drive(key, lane)
@@ -209,22 +180,29 @@ class FlowController:
         return FlowState.from_dict(record.state) if record is not None else None
 
     async def aclose(self) -> None:
+        """Write what is batched; stop the lanes (their callers are gone at shutdown)."""
         for lane in self._lanes.values():
             if lane.flush is not None:
                 lane.flush.cancel()
         with contextlib.suppress(StoreUnavailable):
             await self.flush()
+        for lane in self._lanes.values():
+            if lane.driver is not None:
+                lane.driver.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lane.driver
 
     # --- the lane's driver -------------------------------------------------------------------
 
-    def _lane(self, key: str) -> _Lane:
-        return self._lanes.setdefault(key, _Lane())
+    def _lane(self, key: str) -> Lane:
+        return self._lanes.setdefault(key, Lane())
 
-    def _drive(self, key: str, lane: _Lane) -> None:
+    def _drive(self, key: str, lane: Lane) -> None:
+        lane.news.set()
         if lane.driver is None or lane.driver.done():
             lane.driver = asyncio.create_task(self._run_lane(key, lane), name=f"flow-{key}")
 
-    def _schedule_flush(self, key: str, lane: _Lane) -> None:
+    def _schedule_flush(self, key: str, lane: Lane) -> None:
         if lane.flush is None:
 
             def kick() -> None:
@@ -235,28 +213,46 @@ class FlowController:
 
             lane.flush = asyncio.get_running_loop().call_later(FLUSH_AFTER, kick)
 
-    async def _run_lane(self, key: str, lane: _Lane) -> None:
-        while lane.busy():
-            asks, lane.asks = lane.asks, []
-            queued, lane.reports = lane.reports, []
-            reports = [r for r, _ in queued if r is not None] + lane.take_successes()
-            try:
-                decisions = await self._round(key, lane, reports, [a for a, _ in asks])
-            except Exception as exc:  # the store is down or contended: defer, keep successes
-                if not isinstance(exc, StoreUnavailable | _Contended):
-                    log.exception("flow control round for %s failed", key)
-                lane.put_back_successes(reports)
-                retry_at = self._now() + UNAVAILABLE_RETRY
-                decisions = [Refuse(retry_at, f"flow state unavailable: {exc}") for _ in asks]
-            for (_, future), decision in zip(asks, decisions, strict=True):
-                if not future.done():
-                    future.set_result(decision)
-            for _, done in queued:
-                if done is not None and not done.done():
-                    done.set_result(None)
+    async def _run_lane(self, key: str, lane: Lane) -> None:
+        while True:
+            lane.release_held(self._now())
+            if lane.busy():
+                await self._serve(key, lane)
+            elif lane.held:
+                await lane.nap(lane.wake_at - self._now(), self.sleep)
+            else:
+                return
+
+    async def _serve(self, key: str, lane: Lane) -> None:
+        """One round for everything queued: decide, write, hand out the decisions."""
+        asks, lane.asks = lane.asks, []
+        queued, lane.reports = lane.reports, []
+        reports = [r for r, _ in queued if r is not None] + lane.take_successes()
+        try:
+            decisions = await self._round(key, lane, reports, [w.ask for w in asks])
+        except Exception as exc:  # the store is down or contended: defer, keep successes
+            if not isinstance(exc, StoreUnavailable | _Contended):
+                log.exception("flow control round for %s failed", key)
+            lane.put_back_successes(reports)
+            retry_at = self._now() + UNAVAILABLE_RETRY
+            decisions = [Refuse(retry_at, f"flow state unavailable: {exc}") for _ in asks]
+        cfg = self.config_for(key)
+        # Ask again for the held ones once a good part of the horizon before their turn is free,
+        # so that one round brings several slots; at a random point, so that the processes
+        # holding callers do not all ask at the same instant and lose races to each other.
+        ahead = cfg.max_local_wait * self.rng.uniform(*HOLD_AHEAD)
+        for waiting, decision in zip(asks, decisions, strict=True):
+            if isinstance(decision, Refuse) and holds_locally(decision, waiting.since, cfg):
+                self.counters.held += 1
+                lane.hold(waiting, decision.retry_at - ahead)
+            elif not waiting.future.done():
+                waiting.future.set_result(decision)
+        for _, done in queued:
+            if done is not None and not done.done():
+                done.set_result(None)
 
     async def _round(
-        self, key: str, lane: _Lane, reports: list[Report], asks: list[Ask]
+        self, key: str, lane: Lane, reports: list[Report], asks: list[Ask]
     ) -> list[Decision]:
         """One decision written with compare-and-swap; re-read and re-decide on a lost race."""
         cfg = self.config_for(key)
@@ -280,7 +276,7 @@ class FlowController:
         self.counters.cas_exhausted += 1
         raise _Contended(f"{self.max_tries} compare-and-swap rounds lost")
 
-    def _trust_cache(self, lane: _Lane) -> bool:
+    def _trust_cache(self, lane: Lane) -> bool:
         # Alone on a provider, our own last write is current: skip the read. With other
         # processes writing in between, it rarely is; probe it now and then all the same.
         return lane.cache_hits >= 0.5 or lane.rounds % 16 == 0

@@ -6,8 +6,10 @@ randomness of its own, so tables of (state, event) → (state, decision) specify
 
 Pacing is a fleet-wide GCRA: `next_slot` is when the next call may be sent. A granted caller
 learns its slot in the same write that reserves it and waits for it locally, so nobody polls the
-store. A slot further away than `max_local_wait` (cooldown, open breaker, a long queue) is not
-reserved: the caller is refused with the instant to come back, and its execution is deferred.
+store. Slots are handed out at most `max_local_wait` ahead, so a decrease of the rate or a
+cooldown takes effect that soon; a caller further back is refused with the instant to ask again
+(reserving nothing). Its controller keeps it waiting in-process and asks again then when the
+wait is only the queue's (`holds_locally`); otherwise its execution is deferred.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from common.flow.state import (
     Report,
 )
 
+#: The reason of a refusal that only says "the queue is long": nothing is wrong with the provider.
+PACED = "paced"
+
 
 def record(state: FlowState, now: float, report: Report, cfg: FlowConfig) -> FlowState:
     """Fold one report (or a batch of successes) into the state."""
@@ -36,7 +41,7 @@ def record(state: FlowState, now: float, report: Report, cfg: FlowConfig) -> Flo
     if outcome is CallOutcome.RATE_LIMITED:
         return rate.on_rate_limited(state, now, report, cfg)
     if outcome is CallOutcome.OK:
-        state = rate.on_successes(state, report.paced, cfg)
+        state = rate.on_successes(state, now, report.count, report.paced, cfg)
         state = _charged_tokens(state, now, report.tokens, cfg)
         return state.model_copy(update={"calls_ok": state.calls_ok + report.count})
     return state  # REJECTED: the provider is up; nothing else to learn
@@ -55,12 +60,18 @@ def _earliest(state: FlowState, now: float, cfg: FlowConfig) -> tuple[float, str
     """The first instant a call may be sent, and what holds it back."""
     candidates = [
         (now, "now"),
-        (state.next_slot, "paced"),
+        (state.next_slot, PACED),
         (state.cooldown_until, "provider cooling down"),
     ]
     if cfg.tokens_per_second:
         candidates.append((state.token_slot - cfg.token_burst_seconds, "tokens per minute"))
     return max(candidates, key=lambda c: c[0])
+
+
+def holds_locally(refusal: Refuse, asked_at: float, cfg: FlowConfig) -> bool:
+    """Whether a refused caller waits in-process and asks again, rather than deferring: when
+    only the queue holds it back, and its turn comes within `max_queue_wait` of its first ask."""
+    return refusal.reason == PACED and refusal.retry_at - asked_at <= cfg.max_queue_wait
 
 
 def _interval(state: FlowState, cfg: FlowConfig) -> float:
@@ -75,8 +86,10 @@ def _acquire_one(
         return state, refusal
     slot, reason = _earliest(state, now, cfg)
     if slot - now > cfg.max_local_wait:
-        # Not reserved; later refusals of the same batch are told to come back later still.
-        return state, Refuse(slot + queued * _interval(state, cfg), reason)
+        # Not reserved; later refusals of the same batch are told to come back later still,
+        # except in slow start, where the rate is about to grow.
+        spread = queued * _interval(state, cfg) if state.ceiling is not None else 0.0
+        return state, Refuse(slot + spread, reason)
     state = state.model_copy(update={"next_slot": slot + _interval(state, cfg)})
     state = _charged_tokens(state, slot, ask.tokens, cfg)
     if trial:

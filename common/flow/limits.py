@@ -69,6 +69,7 @@ def config_for(settings: Settings) -> Callable[[str], FlowConfig]:
             rpm=limit.rpm,
             tpm=limit.tpm,
             max_local_wait=settings.flow_max_local_wait,
+            max_queue_wait=settings.flow_max_queue_wait,
             breaker_failures=settings.flow_breaker_failures,
             breaker_open_seconds=settings.flow_breaker_open_seconds,
         )

@@ -8,7 +8,8 @@ where the provider's capacity is, and no worker has to tell the others when its 
   so the rate grows about e-fold per second while callers queue for slots.
 * A 429 of the current epoch sets the ceiling to the rate it happened at and multiplies the rate
   by `decrease` (0.9, gentler than halving); a 429 of a call granted before that decrease changes
-  nothing more, so a burst of 429s counts as one signal.
+  nothing more, so a burst of 429s counts as one signal. The first 429 ends slow start, which
+  overshoots: the rate then falls back to what the provider served, in one step.
 * Congestion avoidance: below `near_ceiling` of the ceiling the rate grows fast
   (`recover_gain` of the ceiling per second), above it slowly (`probe_gain`): most of the time is
   spent just under the ceiling, probing beyond it only gently.
@@ -17,6 +18,8 @@ where the provider's capacity is, and no worker has to tell the others when its 
 """
 
 from __future__ import annotations
+
+import math
 
 from common.flow.state import FlowConfig, FlowState, Report
 
@@ -34,12 +37,23 @@ def _growth(rate: float, ceiling: float | None, cfg: FlowConfig) -> float:
     return gain * ceiling / rate
 
 
-def on_successes(state: FlowState, paced: int, cfg: FlowConfig) -> FlowState:
-    """Additive increase for `paced` successful calls that had waited for their slot."""
+def on_successes(
+    state: FlowState, now: float, count: int, paced: int, cfg: FlowConfig
+) -> FlowState:
+    """Additive increase for `paced` successful calls that had waited for their slot; all
+    `count` successes go into the estimate of the rate the provider serves."""
     rate = state.rate
     for _ in range(paced):
         rate = _clamped(rate + _growth(rate, state.ceiling, cfg), cfg)
-    return state.model_copy(update={"rate": rate})
+    return state.model_copy(update={"rate": rate, **_served(state, now, count, cfg)})
+
+
+def _served(state: FlowState, now: float, count: int, cfg: FlowConfig) -> dict[str, float]:
+    """Successes per second over about the last `served_window` seconds (exponential decay:
+    reports arrive in batches, from several processes, out of step)."""
+    elapsed = max(0.0, now - state.served_at)
+    decayed = state.served * math.exp(-elapsed / cfg.served_window)
+    return {"served": decayed + count / cfg.served_window, "served_at": max(now, state.served_at)}
 
 
 def cooled_down(
@@ -65,10 +79,15 @@ def on_rate_limited(state: FlowState, now: float, report: Report, cfg: FlowConfi
     state = state.model_copy(update={"calls_rate_limited": state.calls_rate_limited + 1})
     if report.epoch != state.epoch:
         return state  # granted before the last decrease, which already answered this overload
+    rate = state.rate * cfg.decrease
+    served = state.model_copy(update=_served(state, now, 0, cfg)).served
+    ceiling = state.rate
+    if state.ceiling is None and 0 < served < rate:
+        # Slow start overshot (its growth outruns the 429s' feedback): fall back to what the
+        # provider served at once instead of decreasing step by step, one epoch each. Only
+        # here: later, a fleet that uses less than its rate serves less for want of demand.
+        rate = max(served, state.rate / 2)
+        ceiling = min(ceiling, served / cfg.decrease)
     return state.model_copy(
-        update={
-            "ceiling": state.rate,
-            "rate": _clamped(state.rate * cfg.decrease, cfg),
-            "epoch": state.epoch + 1,
-        }
+        update={"ceiling": ceiling, "rate": _clamped(rate, cfg), "epoch": state.epoch + 1}
     )

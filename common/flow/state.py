@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 #: Requests per second a provider starts at before anything is known: slow start finds the
 #: real figure within seconds (it doubles the rate about every 0.7 s while calls queue).
-INITIAL_RATE = 2.0
+INITIAL_RATE = 5.0
 
 
 class Breaker(StrEnum):
@@ -36,6 +36,9 @@ class FlowState(BaseModel):
     #: Decreases so far. A 429 of a call granted in an older epoch was already answered by a
     #: decrease, so one burst of 429s lowers the rate once, not once per call.
     epoch: int = 0
+    #: Successes per second lately (decaying): what the provider serves, whatever the rate.
+    served: float = 0.0
+    served_at: float = 0.0
     #: When the next call may be sent (the GCRA theoretical arrival time of requests).
     next_slot: float = 0.0
     #: The same for tokens, when a tokens-per-minute limit is configured.
@@ -75,8 +78,12 @@ class FlowConfig:
     #: Static limits (None: none): requests and tokens per minute, across the fleet.
     rpm: float | None = None
     tpm: float | None = None
-    #: Wait for a slot in-process at most this long; a later slot defers the execution.
+    #: Wait in-process at most this long for a cooldown, a breaker or the token budget to
+    #: allow a call; longer defers the execution (it holds no worker slot while it waits).
     max_local_wait: float = 0.5
+    #: A slot in the fleet's queue (pacing) this near is waited for in-process: it is reserved,
+    #: so the wait is known and costs nothing; a later one defers the execution.
+    max_queue_wait: float = 10.0
     #: Consecutive 5xx/timeouts that open the breaker, and how long it stays open at first.
     breaker_failures: int = 5
     breaker_open_seconds: float = 10.0
@@ -87,10 +94,12 @@ class FlowConfig:
     decrease: float = 0.9
     #: Growth per second, as a share of the ceiling: fast back to near it, slowly beyond.
     recover_gain: float = 0.5
-    probe_gain: float = 0.015
+    probe_gain: float = 0.01
     near_ceiling: float = 0.95
     #: Slow start: each paced success adds this many calls per second (about e-fold per second).
     slow_start_gain: float = 1.0
+    #: Seconds over which the served rate is averaged.
+    served_window: float = 1.0
     #: 429s without Retry-After within `burst_window` that cool the provider down for
     #: `burst_cooldown` seconds.
     burst_429s: int = 3

@@ -24,6 +24,8 @@ import httpx
 from langchain_core.language_models import BaseChatModel
 
 from common.errors import ConfigurationError
+from common.flow.chat import FlowControlledChatModel
+from common.flow.controller import FlowController
 from common.llm.scripted import SCRIPTED_MODEL_NAME, Policy, ScriptedChatModel
 from common.settings import Settings
 
@@ -136,9 +138,10 @@ class ChatModelFactory:
     running event loop); close it with `aclose()` at shutdown.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, flow: FlowController | None = None) -> None:
         self.settings = settings
         self.choice = choose_provider(settings)
+        self.flow = flow
         self._http: httpx.AsyncClient | None = None
         self._http_sync: httpx.Client | None = None
 
@@ -146,10 +149,18 @@ class ChatModelFactory:
     def offline(self) -> bool:
         return self.choice.client == "scripted"
 
+    @property
+    def key(self) -> str:
+        """The provider key flow control and `AGENTFLEET_PROVIDER_LIMITS` know it by."""
+        return provider_key(self.choice)
+
     def __call__(self, policy: Policy) -> BaseChatModel:
         if self.offline:
             return ScriptedChatModel(policy=policy, model_name=self.choice.model)
-        return self._client()
+        client = self._client()
+        if self.flow is None:
+            return client
+        return FlowControlledChatModel(inner=client, flow=self.flow, key=self.key)
 
     def _client(self) -> BaseChatModel:
         choice = self.choice
@@ -197,6 +208,12 @@ class ChatModelFactory:
             self._http_sync = None
 
 
-def chat_model_factory(settings: Settings) -> ChatModelFactory:
-    """The factory agents call with their offline policy: `factory(policy) -> BaseChatModel`."""
-    return ChatModelFactory(settings)
+def provider_key(choice: ProviderChoice) -> str:
+    """`provider/model`, e.g. `deepseek/deepseek-chat`: one flow-control state per key."""
+    return f"{choice.provider}/{choice.model}"
+
+
+def chat_model_factory(settings: Settings, flow: FlowController | None = None) -> ChatModelFactory:
+    """The factory agents call with their offline policy: `factory(policy) -> BaseChatModel`;
+    with `flow`, every call of a real provider goes through the fleet's flow control."""
+    return ChatModelFactory(settings, flow)

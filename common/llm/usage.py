@@ -18,7 +18,8 @@ from langchain_core.outputs import LLMResult
 
 from common.agents.base import AgentContext
 from common.domain import Usage
-from common.errors import ConfigurationError
+from common.errors import ConfigurationError, ProviderCoolingDown
+from common.flow.chat import FAILED_CALLS
 
 #: USD per 1M tokens: (prompt, completion). List prices when written; override any of them, or
 #: add models, with AGENTFLEET_LLM_PRICES='{"model": [prompt, completion]}'.
@@ -100,6 +101,14 @@ def _tokens_of(response: LLMResult) -> tuple[int, int, str | None]:
     return prompt, completion, model or output.get("model_name")
 
 
+def _failed_before(response: LLMResult) -> int:
+    return sum(
+        int((generation.generation_info or {}).get(FAILED_CALLS, 0))
+        for generations in response.generations
+        for generation in generations
+    )
+
+
 class UsageCallback(AsyncCallbackHandler):
     """Adds every LLM call (ok or failed), its tokens and cost, and every tool call to
     `ctx.usage` as it happens, so a failing attempt still reports what it spent."""
@@ -126,12 +135,15 @@ class UsageCallback(AsyncCallbackHandler):
             self._requested_model[run_id] = str(model)
 
     async def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        # A flow-controlled call may have cost failed provider calls first (a 429 retried at
+        # once): they are counted with it, so failed calls here match the provider's count.
         prompt, completion, model = _tokens_of(response)
         model = model or self._requested_model.get(run_id, "")
         self._requested_model.pop(run_id, None)
         self.ctx.add_usage(
             Usage(
                 llm_calls_ok=1,
+                llm_calls_failed=_failed_before(response),
                 prompt_tokens=prompt,
                 completion_tokens=completion,
                 cost_usd=estimate_cost(model, prompt, completion, self.prices),
@@ -140,7 +152,11 @@ class UsageCallback(AsyncCallbackHandler):
 
     async def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._requested_model.pop(run_id, None)
-        self.ctx.add_usage(Usage(llm_calls_failed=1))
+        failed = getattr(error, FAILED_CALLS, None)
+        if failed is None:  # a deferral by flow control never called the provider
+            failed = 0 if isinstance(error, ProviderCoolingDown) else 1
+        if failed:
+            self.ctx.add_usage(Usage(llm_calls_failed=failed))
 
     async def on_tool_start(
         self, serialized: dict[str, Any], input_str: str, *, run_id: UUID, **kwargs: Any

@@ -19,9 +19,12 @@ from common.flow import (
     record,
     step,
 )
+from common.flow.decide import PACED, holds_locally
 
 NOW = 1_000.0
-CFG = FlowConfig(max_local_wait=0.5, breaker_failures=3, breaker_open_seconds=10)
+CFG = FlowConfig(
+    max_local_wait=0.5, max_queue_wait=0.5, breaker_failures=3, breaker_open_seconds=10
+)
 
 
 def ok(paced: int = 1, count: int = 1, trial: bool = False) -> Report:
@@ -61,18 +64,33 @@ def test_a_caller_is_granted_a_near_slot_and_refused_a_far_one(state, expected, 
     assert new.next_slot == pytest.approx(next_slot)
 
 
-def test_a_batch_of_asks_gets_consecutive_slots_and_the_rest_later_comeback_times():
-    state = FlowState(rate=10, next_slot=NOW + 0.25)
+@pytest.mark.parametrize(
+    ("ceiling", "comebacks"),
+    [(20.0, [NOW + 0.55, NOW + 0.65]), (None, [NOW + 0.55, NOW + 0.55])],
+    ids=["known ceiling: spread", "slow start: the rate is about to grow"],
+)
+def test_a_batch_of_asks_gets_consecutive_slots_and_the_rest_comeback_times(ceiling, comebacks):
+    state = FlowState(rate=10, ceiling=ceiling, next_slot=NOW + 0.25)
     new, decisions = acquire(state, NOW, [Ask()] * 5, CFG)
     grants = [d for d in decisions if isinstance(d, Grant)]
     refusals = [d for d in decisions if isinstance(d, Refuse)]
     assert [g.at for g in grants] == pytest.approx([NOW + 0.25, NOW + 0.35, NOW + 0.45])
-    assert [r.retry_at for r in refusals] == pytest.approx([NOW + 0.55, NOW + 0.65])
+    assert [r.retry_at for r in refusals] == pytest.approx(comebacks)
     assert new.next_slot == pytest.approx(NOW + 0.55)  # refusals reserve nothing
 
 
+def test_a_caller_refused_only_for_the_queue_is_held_in_process_not_deferred():
+    cfg = FlowConfig(max_local_wait=0.5, max_queue_wait=5)
+    _, (queued,) = acquire(FlowState(rate=10, next_slot=NOW + 4), NOW, [Ask()], cfg)
+    _, (cooling,) = acquire(FlowState(rate=10, cooldown_until=NOW + 1), NOW, [Ask()], cfg)
+    assert queued == Refuse(NOW + 4, PACED) and holds_locally(queued, NOW, cfg)
+    assert not holds_locally(queued, NOW - 2, cfg)  # it has waited 2 s already: 6 s in all
+    assert cooling == Refuse(NOW + 1, "provider cooling down")
+    assert not holds_locally(cooling, NOW, cfg)
+
+
 def test_a_static_requests_per_minute_limit_caps_the_pace():
-    cfg = FlowConfig(rpm=60, max_local_wait=5)
+    cfg = FlowConfig(rpm=60, max_local_wait=5, max_queue_wait=5)
     _, decisions = acquire(FlowState(rate=100), NOW, [Ask()] * 3, cfg)
     assert [d.at for d in decisions if isinstance(d, Grant)] == [NOW, NOW + 1, NOW + 2]
 
@@ -97,7 +115,7 @@ def test_a_tokens_per_minute_limit_holds_calls_back_until_the_tokens_are_paid_fo
         (FlowState(rate=4), ok(paced=3, count=3), 7.0),
         (FlowState(rate=4), ok(paced=0, count=5), 4.0),  # unpaced: demand below the rate
         (FlowState(rate=10, ceiling=20), ok(paced=1), 11.0),  # recovering: 0.5·20/10
-        (FlowState(rate=19.5, ceiling=20), ok(paced=1), 19.5 + 0.015 * 20 / 19.5),  # probing
+        (FlowState(rate=19.5, ceiling=20), ok(paced=1), 19.5 + 0.01 * 20 / 19.5),  # probing
     ],
     ids=["slow start", "slow start x3", "unpaced", "recovering", "probing"],
 )
@@ -110,6 +128,24 @@ def test_a_429_of_the_current_epoch_decreases_once_and_remembers_the_ceiling():
     assert (state.rate, state.ceiling, state.epoch) == (pytest.approx(18), 20, 4)
     again = record(state, NOW, limited(epoch=3), CFG)  # same burst, granted before the cut
     assert (again.rate, again.epoch, again.calls_rate_limited) == (state.rate, 4, 2)
+
+
+def test_successes_feed_an_estimate_of_the_rate_the_provider_serves():
+    state = FlowState()
+    for i in range(50):  # 20 successes per second, reported in batches of 2
+        state = record(state, NOW + i * 0.1, ok(paced=0, count=2), CFG)
+    assert state.served == pytest.approx(20, rel=0.1)
+    assert record(state, NOW + 10, ok(paced=0, count=0), CFG).served < 0.2  # decays
+
+
+def test_the_first_429_after_slow_start_falls_back_to_the_served_rate_in_one_step():
+    overshot = FlowState(rate=40, served=20, served_at=NOW, epoch=2)
+    state = record(overshot, NOW, limited(epoch=2), CFG)
+    assert state.rate == pytest.approx(20)
+    assert state.ceiling == pytest.approx(20 / 0.9)  # recover fast only to about there
+    later = FlowState(rate=20.4, ceiling=21, served=10, served_at=NOW)
+    state = record(later, NOW, limited(), CFG)
+    assert (state.rate, state.ceiling) == (pytest.approx(20.4 * 0.9), 20.4)  # the usual step
 
 
 def test_the_rate_stays_within_its_floor_and_the_static_limit():
@@ -210,7 +246,7 @@ def test_the_state_round_trips_through_json_and_ignores_keys_it_does_not_know():
 
 def test_random_event_sequences_keep_the_invariants():
     rng = random.Random(2024)
-    cfg = FlowConfig(rpm=1200, max_local_wait=0.5)
+    cfg = FlowConfig(rpm=1200, max_local_wait=0.5, max_queue_wait=2)
     state, now = FlowState(), NOW
     for _ in range(5_000):
         now += rng.expovariate(20)
@@ -227,6 +263,6 @@ def test_random_event_sequences_keep_the_invariants():
         assert state.next_slot >= before.next_slot
         for d in decisions:
             if isinstance(d, Grant):
-                assert now <= d.at <= now + cfg.max_local_wait and d.at >= state.cooldown_until
+                assert now <= d.at <= now + cfg.max_queue_wait and d.at >= state.cooldown_until
             else:
                 assert d.retry_at > now

@@ -38,6 +38,10 @@ def provider_settings(db: Path, fake: RunningFakeProvider, **overrides: Any) -> 
         "llm_base_url": fake.base_url,
         "llm_api_key": PROVIDER_KEY,
         "llm_timeout": 10,
+        # These tests pin down the retry path: each failed call parks its execution for the
+        # retry policy. Fleet-wide flow control (429s deferred, not failed; cooldowns on the
+        # real clock) changes that on purpose and is tested in tests/flow and tests/chaos.
+        "flow_control": False,
     }
     return worker_settings(**(base | overrides))
 

@@ -8,10 +8,11 @@ import pytest
 from common.errors import (
     AuthenticationFailed,
     ConfigurationError,
+    ProviderCoolingDown,
     ProviderUnavailable,
     RateLimited,
 )
-from common.retry import GiveUp, RetryAt, RetryPolicy, decide, next_delay
+from common.retry import Defer, GiveUp, RetryAt, RetryPolicy, decide, next_delay
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -84,6 +85,19 @@ def test_exhausted_attempts_give_up():
     )
     assert isinstance(decision, GiveUp)
     assert "exhausted" in decision.reason
+
+
+@pytest.mark.parametrize("failures", [1, 5])
+def test_a_provider_cooldown_defers_for_exactly_its_time_whatever_the_budget(failures):
+    decision = decide(
+        RetryPolicy(),
+        ProviderCoolingDown("deepseek cooling down", retry_after=7.5),
+        failures=failures,
+        max_attempts=5,
+        now=NOW,
+        rng=random.Random(0),
+    )
+    assert decision == Defer(available_at=NOW + timedelta(seconds=7.5), delay=7.5)
 
 
 def test_policy_can_declare_more_error_types_non_retryable():
