@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import uvicorn
+from prometheus_client import start_http_server
 
 from api.app import create_app
 from api.live import ChangeFeed, open_change_feed
 from common.agents.registry import AgentRegistry, default_registry
 from common.agents.resources import open_resources
+from common.metrics import Metrics
 from common.settings import Settings
 from common.store import Store, open_store
 from worker.loop import Worker
@@ -75,7 +77,7 @@ def _freeze_startup_objects() -> None:
 async def run_api(settings: Settings, host: str, port: int) -> None:
     async with opened_store(settings) as store, opened_feed(settings, store) as feed:
         registry = default_registry(settings.agents)
-        app = create_app(settings, store, registry, feed=feed)
+        app = create_app(settings, store, registry, feed=feed, metrics=Metrics())
         _freeze_startup_objects()
         log.info("api on http://%s:%d/graphql, store: %s", host, port, describe_store(settings))
         server = uvicorn.Server(
@@ -85,15 +87,21 @@ async def run_api(settings: Settings, host: str, port: int) -> None:
 
 
 def make_workers(
-    n: int, store: Store, registry: AgentRegistry, settings: Settings, resources: dict
+    n: int,
+    store: Store,
+    registry: AgentRegistry,
+    settings: Settings,
+    resources: dict,
+    metrics: Metrics,
 ) -> list[Worker]:
     return [
         Worker(
             store,
             registry,
             settings,
-            resources=resources,
+            resources=resources | {"metrics": metrics},  # agents report LLM latency there
             on_terminal=resources.get("on_terminal"),
+            metrics=metrics,
         )
         for _ in range(n)
     ]
@@ -114,7 +122,12 @@ async def run_worker(settings: Settings, *, stats_file: str | None = None) -> No
     `stats_file` as JSON when given) once it has stopped."""
     async with opened_store(settings) as store, open_resources(settings, store) as resources:
         registry = default_registry(settings.agents)
-        (worker,) = make_workers(1, store, registry, settings, resources)
+        metrics = Metrics()
+        if settings.metrics_port is not None:
+            # the worker's own counters; fleet-wide gauges are the API's /metrics
+            start_http_server(settings.metrics_port, registry=metrics.registry)
+            log.info("metrics on :%d/metrics", settings.metrics_port)
+        (worker,) = make_workers(1, store, registry, settings, resources, metrics)
         _on_signals(worker.stop)
         log.info("store: %s", describe_store(settings))
         await worker.run()
@@ -143,13 +156,14 @@ async def run_dev(
         opened_feed(settings, store) as feed,
     ):
         registry = default_registry(settings.agents)
-        fleet = make_workers(workers, store, registry, settings, resources)
+        metrics = Metrics()  # one registry: /metrics shows the API's and the loops' counters
+        fleet = make_workers(workers, store, registry, settings, resources, metrics)
 
         def wake_all() -> None:
             for w in fleet:
                 w.wake()
 
-        app = create_app(settings, store, registry, on_submit=wake_all, feed=feed)
+        app = create_app(settings, store, registry, on_submit=wake_all, feed=feed, metrics=metrics)
         server = _Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off"))
         stopping = stop or asyncio.Event()
         _on_signals(stopping.set)

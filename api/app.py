@@ -7,10 +7,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -26,6 +27,8 @@ from api.middleware import BodySizeLimit
 from api.schema import build_schema
 from common.agents.registry import AgentRegistry
 from common.clock import Clock, SystemClock
+from common.errors import StoreUnavailable
+from common.metrics import Metrics
 from common.settings import Settings
 from common.store.base import Store
 
@@ -95,6 +98,17 @@ def _readyz(store: Store) -> Callable[[Request], object]:
     return readyz
 
 
+def _metrics_endpoint(deps: ApiDeps, metrics: Metrics) -> Callable[[Request], object]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            body = await metrics.render(deps.store, deps.clock.now())
+        except StoreUnavailable:
+            return PlainTextResponse("store unavailable\n", status_code=503)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return endpoint
+
+
 def create_app(
     settings: Settings,
     store: Store,
@@ -103,6 +117,7 @@ def create_app(
     clock: Clock | None = None,
     on_submit: Callable[[], None] | None = None,
     feed: ChangeFeed | None = None,
+    metrics: Metrics | None = None,
 ) -> Starlette:
     """The ASGI app of the API. `store` must be initialised; the caller owns and closes it.
 
@@ -124,6 +139,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", _readyz(store), methods=["GET"]),
+            Route("/metrics", _metrics_endpoint(deps, metrics or Metrics()), methods=["GET"]),
             Route("/", insights_page, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

@@ -54,6 +54,7 @@ class Settings(BaseModel):
     claim_batch: int = Field(8, ge=1, le=1000)
     # most executions of one tenant in flight across the fleet (None: no cap)
     tenant_concurrency: int | None = Field(None, ge=1)
+    metrics_port: int | None = Field(None, ge=1, le=65535)  # a worker's own /metrics
 
     # retries
     default_max_attempts: int = Field(5, ge=1, le=1000)

@@ -32,6 +32,7 @@ from common.errors import (
     NonRetryableError,
     classify,
 )
+from common.metrics import Metrics
 from common.retry import Defer, GiveUp, RetryPolicy, decide
 from common.store.base import Store
 
@@ -79,6 +80,7 @@ class AttemptRunner:
     attempt_timeout: float
     resources: dict[str, Any]
     on_terminal: Callable[[str], Awaitable[None]] | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def run(self, running: RunningAttempt) -> None:
         """Drive one claimed execution to its next state; never raises (but CancelledError)."""
@@ -220,11 +222,22 @@ class AttemptRunner:
                 claim, now, state, attempt, result=result, error=error
             )
         self._log_end(running, outcome, error, reason, accepted)
+        if accepted:
+            self._count(running.execution.agent, outcome, error)
         spec = self.registry.get(running.execution.agent)
         if accepted and outcome in _FINAL_STATE and spec is not None and spec.durable:
             await self._terminal(claim.execution_id)
         if not accepted and not fenced_out_ok:
             raise LeaseLost(claim.execution_id)
+
+    def _count(self, agent: str, outcome: Outcome, error: ErrorInfo | None) -> None:
+        self.metrics.attempts.labels(agent, outcome.value).inc()
+        if outcome is Outcome.RETRYING and error is not None:
+            self.metrics.retries.labels(error.type).inc()
+        if outcome is Outcome.DEFERRED and error is not None:
+            self.metrics.provider_cooldowns.labels(error.type).inc()
+        if outcome in _FINAL_STATE:
+            self.metrics.finished.labels(agent, _FINAL_STATE[outcome].value).inc()
 
     def _log_end(
         self,

@@ -15,6 +15,7 @@ from common.agents.registry import AgentRegistry
 from common.clock import Clock, SystemClock
 from common.domain import Execution
 from common.errors import StoreUnavailable
+from common.metrics import Metrics
 from common.settings import Settings
 from common.store.base import Store
 from worker.attempt import AttemptRunner, RunningAttempt, StopReason
@@ -48,12 +49,14 @@ class Worker:
         rng: random.Random | None = None,
         resources: dict[str, Any] | None = None,
         on_terminal: Callable[[str], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.worker_id = worker_id or make_worker_id()
         self.clock = clock or SystemClock()
         self.concurrency = settings.concurrency
+        self.metrics = metrics or Metrics()
         self.runner = AttemptRunner(
             store=store,
             registry=registry,
@@ -64,6 +67,7 @@ class Worker:
             attempt_timeout=settings.attempt_timeout,
             resources=resources if resources is not None else {},
             on_terminal=on_terminal,
+            metrics=self.metrics,
         )
         self.scheduler = Scheduler(store, self.clock)
         self.inflight: dict[str, RunningAttempt] = {}
@@ -113,32 +117,39 @@ class Worker:
 
     async def claim_once(self) -> int:
         """Claim up to the free slots (at most one batch); start an attempt for each."""
-        free = self.concurrency - len(self.inflight)
-        if free <= 0:
+        batch = self._batch_size()
+        if batch <= 0:
             return 0
+        conflicts_before = self.store.claim_conflicts
         claimed = await self.store.claim_next(
             self.worker_id,
             self.clock.now(),
             self.settings.lease_seconds,
-            min(free, self.settings.claim_batch),
+            batch,
             tenant_cap=self.settings.tenant_concurrency,
         )
+        self.metrics.claim_conflicts.inc(self.store.claim_conflicts - conflicts_before)
         for execution in claimed:
+            self.metrics.claims.labels(execution.agent).inc()
             self._start(execution)
         self.claimed += len(claimed)
         return len(claimed)
 
     # --- internals ---------------------------------------------------------------------------
 
+    def _batch_size(self) -> int:
+        return min(self.concurrency - len(self.inflight), self.settings.claim_batch)
+
     async def _claim_loop(self) -> None:
         while not self._stopping.is_set():
+            asked = self._batch_size()
             try:
                 found = await self.claim_once()
             except StoreUnavailable as exc:
                 log.warning("store unavailable while claiming: %s", exc)
                 found = 0
-            if found and len(self.inflight) < self.concurrency:
-                continue  # more may be due: poll again at once
+            if found and found == asked and self._batch_size() > 0:
+                continue  # a full batch: more may be due, poll again at once
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)

@@ -9,6 +9,7 @@ counted again: the sum over attempts is what the provider actually billed.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
@@ -18,7 +19,7 @@ from langchain_core.outputs import LLMResult
 
 from common.agents.base import AgentContext
 from common.domain import Usage
-from common.errors import ConfigurationError, ProviderCoolingDown
+from common.errors import ConfigurationError, ProviderCoolingDown, RateLimited, classify
 from common.flow.chat import FAILED_CALLS
 
 #: USD per 1M tokens: (prompt, completion). List prices when written; override any of them, or
@@ -120,6 +121,14 @@ class UsageCallback(AsyncCallbackHandler):
         self.ctx = ctx
         self.prices = DEFAULT_PRICES if prices is None else prices
         self._requested_model: dict[UUID, str] = {}
+        self._started: dict[UUID, float] = {}
+
+    def _observe(self, run_id: UUID, outcome: str) -> None:
+        """LLM latency into the process's metrics, when the worker provides them."""
+        started = self._started.pop(run_id, None)
+        metrics = self.ctx.resources.get("metrics")
+        if started is not None and metrics is not None:
+            metrics.llm_latency.labels(outcome).observe(time.monotonic() - started)
 
     async def on_chat_model_start(
         self,
@@ -129,6 +138,7 @@ class UsageCallback(AsyncCallbackHandler):
         run_id: UUID,
         **kwargs: Any,
     ) -> None:
+        self._started[run_id] = time.monotonic()
         params = kwargs.get("invocation_params") or {}
         model = params.get("model_name") or params.get("model")
         if model:
@@ -140,6 +150,7 @@ class UsageCallback(AsyncCallbackHandler):
         prompt, completion, model = _tokens_of(response)
         model = model or self._requested_model.get(run_id, "")
         self._requested_model.pop(run_id, None)
+        self._observe(run_id, "ok")
         self.ctx.add_usage(
             Usage(
                 llm_calls_ok=1,
@@ -151,7 +162,12 @@ class UsageCallback(AsyncCallbackHandler):
         )
 
     async def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._requested_model.pop(run_id, None)
+        model = self._requested_model.pop(run_id, "")
+        kind = classify(error)
+        self._observe(run_id, kind.type_name)
+        metrics = self.ctx.resources.get("metrics")
+        if metrics is not None and isinstance(kind, RateLimited):
+            metrics.provider_rate_limited.labels(model).inc()
         failed = getattr(error, FAILED_CALLS, None)
         if failed is None:  # a deferral by flow control never called the provider
             failed = 0 if isinstance(error, ProviderCoolingDown) else 1
