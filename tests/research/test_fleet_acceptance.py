@@ -21,6 +21,7 @@ from common.clock import SystemClock
 from common.domain import FAILED_OUTCOMES, Execution, State, Usage
 from common.llm.fake_app import FakeProviderStats
 from common.llm.faults import Fault, FaultPlan
+from common.metrics import Metrics
 from common.store.sqlite import SqliteStore
 from tests.research.fleet import corpus_topics, provider_settings, research_provider
 from tests.research.fleet import worker_resources as open_worker_resources
@@ -73,7 +74,9 @@ async def run_batch(db: Path, plan: FaultPlan) -> Batch:
                 retry_maximum_interval=0.2,
             )
             async with open_worker_resources(settings, store) as resources:
-                workers = make_workers(WORKERS, store, default_registry(), settings, resources)
+                workers = make_workers(
+                    WORKERS, store, default_registry(), settings, resources, Metrics()
+                )
                 loops = [asyncio.create_task(w.run()) for w in workers]
                 ids = [
                     await submit(
