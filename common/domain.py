@@ -114,6 +114,10 @@ class Execution(BaseModel):
     result: dict[str, Any] | None = None
     error: ErrorInfo | None = None
     usage: Usage = Field(default_factory=Usage)
+    #: What the running attempt has spent so far, as its holder last reported it with a
+    #: progress event: a takeover records it on the lost attempt and adds it to `usage`.
+    #: None while no attempt runs (every end of an attempt clears it).
+    attempt_usage: Usage | None = None
     cancel_requested: bool = False
     event_seq: int = 0
     schedule_id: str | None = None

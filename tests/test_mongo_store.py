@@ -29,7 +29,7 @@ from pymongo.errors import (
 )
 
 from common.clock import ManualClock
-from common.domain import NewExecution, State
+from common.domain import NewExecution, State, Usage
 from common.errors import StateConflict, StoreUnavailable
 from common.store import mongo_queries as q
 from common.store.mongo import MongoStore
@@ -262,6 +262,21 @@ async def test_a_heartbeat_after_expiry_defeats_a_takeover_prepared_before_it(mo
 
     assert await mock_store.database["executions"].find_one(claim_filter(seen, later)) is None
     assert await mock_store.claim_next("w2", later, LEASE, 1) == []
+
+
+async def test_a_progress_write_after_expiry_defeats_a_takeover_prepared_before_it(mock_store):
+    # The takeover counts the `attempt_usage` it read: a newer report must not slip under it.
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    await mock_store.submit(new(), now)
+    [held] = await mock_store.claim_next("w1", now, LEASE, 1)
+    later = now + timedelta(seconds=LEASE + 1)
+    seen = Candidate.from_document(
+        await mock_store.database["executions"].find_one({"_id": held.id})
+    )
+
+    await mock_store.append_event(held.claim(), "llm", "step", later, usage=Usage(llm_calls_ok=1))
+
+    assert await mock_store.database["executions"].find_one(claim_filter(seen, later)) is None
 
 
 async def test_workers_that_lose_the_race_for_the_head_claim_the_other_due_executions(

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from common.domain import NewExecution, State
+from common.domain import NewExecution, State, Usage
 from common.errors import StoreUnavailable
 from common.store.sqlite import SqliteStore
+from common.store.sqlite_schema import SCHEMA_VERSION
 
 LEASE = 30.0
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -73,6 +74,27 @@ async def test_executions_survive_closing_and_reopening_the_file(tmp_path):
         assert await reopened.get("acme", execution.id) == execution
     finally:
         await reopened.close()
+
+
+async def test_a_file_made_before_attempt_usage_gets_the_column_and_keeps_its_rows(tmp_path):
+    store = await opened(tmp_path / "fleet.db")
+    execution, _ = await store.submit(new(), NOW)
+    await store.close()
+    with sqlite3.connect(tmp_path / "fleet.db") as conn:  # the file as schema version 2 made it
+        conn.execute("ALTER TABLE executions DROP COLUMN attempt_usage")
+        conn.execute("PRAGMA user_version = 2")
+
+    reopened = await opened(tmp_path / "fleet.db")
+    try:
+        assert await reopened.get("acme", execution.id) == execution
+        [held] = await reopened.claim_next("w1", NOW, LEASE, 1)
+        usage = Usage(llm_calls_ok=1)
+        assert await reopened.append_event(held.claim(), "llm", "asked", NOW, usage=usage)
+        assert (await reopened.get("acme", execution.id)).attempt_usage == usage
+    finally:
+        await reopened.close()
+    with sqlite3.connect(tmp_path / "fleet.db") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 async def test_the_file_is_in_wal_mode(tmp_path):
@@ -180,6 +202,7 @@ async def test_the_claim_statement_matches_nothing_once_the_execution_has_moved_
         "now": 0,
         "lost": 0,
         "attempts": None,
+        "usage": None,
     }
 
     with sqlite3.connect(tmp_path / "fleet.db") as conn:

@@ -135,7 +135,10 @@ class AttemptRunner:
         claim = running.claim
 
         async def progress(kind: str, summary: str, tool: str | None = None) -> None:
-            event = await self.store.append_event(claim, kind, summary, self.clock.now(), tool)
+            # The usage so far rides along, so a takeover after a crash counts what was paid.
+            event = await self.store.append_event(
+                claim, kind, summary, self.clock.now(), tool, usage=ctx.usage
+            )
             if event is None:
                 raise LeaseLost(claim.execution_id)
 

@@ -13,8 +13,9 @@ Semantics every backend keeps (DESIGN.md):
   `attempt_started_at`, `started_at` (first claim only), increments `executions` and clears
   `cancel_requested` only if it was not set. Taking over an expired lease also appends the lost
   attempt (`Outcome.LOST`, error `LeaseExpired`, the previous holder's worker id and attempt
-  start) and increments `failed_attempts`, in the same update. Zero matches is a lost race:
-  skipped silently.
+  start, and the usage its holder last reported in `attempt_usage`), adds that usage to `usage`,
+  clears `attempt_usage` and increments `failed_attempts`, all in the same update, so what a
+  crashed attempt paid for is counted once. Zero matches is a lost race: skipped silently.
 * Claims are fair across tenants (`common.store.fairness`): each next claim goes to the tenant with
   the fewest executions in flight (RUNNING with a live lease, plus those claimed in the same call),
   equally loaded tenants in turn (round-robin), each tenant's own executions in the order above.
@@ -27,6 +28,9 @@ Semantics every backend keeps (DESIGN.md):
   `release`) filters on the `Claim` (id, state RUNNING, executions, worker_id). Zero matches
   returns None/False and changes nothing.
 * `attempts` keeps the newest `ATTEMPTS_KEPT` records; `usage` accumulates each attempt's usage.
+  `append_event` with `usage` stores the running attempt's usage so far in `attempt_usage`
+  (replacing what was there: it is a running total, not an increment); every end of an attempt
+  (`park_for_retry`, `finish`, `release`) adds the attempt's own usage and clears it.
 * Idempotency: `(tenant, idempotency_key)` is unique (a unique index decides races); a duplicate
   submit returns the existing execution with `created=False`.
 * Tenant scoping: every API-side read and write takes the tenant; another tenant's execution is
@@ -65,6 +69,7 @@ from common.domain import (
     Renewal,
     Schedule,
     State,
+    Usage,
 )
 
 
@@ -158,9 +163,19 @@ class Store(ABC):
 
     @abstractmethod
     async def append_event(
-        self, claim: Claim, kind: str, summary: str, now: datetime, tool: str | None = None
+        self,
+        claim: Claim,
+        kind: str,
+        summary: str,
+        now: datetime,
+        tool: str | None = None,
+        *,
+        usage: Usage | None = None,
     ) -> ProgressEvent | None:
-        """Append a progress event with the next sequence number; None if the claim is lost."""
+        """Append a progress event with the next sequence number; None if the claim is lost.
+
+        With `usage` (the attempt's running total), also set `attempt_usage` in the same fenced
+        update, so a takeover after a crash can count what this attempt spent."""
 
     @abstractmethod
     async def park_for_retry(

@@ -29,6 +29,7 @@ from common.domain import (
     QueueStats,
     Renewal,
     State,
+    Usage,
     new_id,
 )
 from common.errors import NotFound, StateConflict, StoreUnavailable
@@ -349,12 +350,19 @@ class MongoStore(MongoCandidates, MongoFlowStates, MongoSchedules, Store):
         )
 
     async def append_event(
-        self, claim: Claim, kind: str, summary: str, now: datetime, tool: str | None = None
+        self,
+        claim: Claim,
+        kind: str,
+        summary: str,
+        now: datetime,
+        tool: str | None = None,
+        *,
+        usage: Usage | None = None,
     ) -> ProgressEvent | None:
         doc = await self._call(
             self._executions.find_one_and_update(
                 q.fence(claim),
-                q.next_event_update(now),
+                q.next_event_update(now, usage),
                 projection={"event_seq": 1, "tenant": 1},
                 return_document=ReturnDocument.AFTER,
             )

@@ -42,10 +42,14 @@ class Candidate:
     lease_expires_at: datetime | None = None
     started_at: datetime | None = None
     attempt_started_at: datetime | None = None
+    attempt_usage: Usage | None = None
+    event_seq: int = 0
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Candidate:
         fields = {k: v for k, v in as_utc(doc).items() if k in CANDIDATE_FIELDS}
+        if fields.get("attempt_usage") is not None:
+            fields["attempt_usage"] = Usage.model_validate(fields["attempt_usage"])
         return cls(id=doc["_id"], **{**fields, "state": State(doc["state"])})
 
     @property
@@ -148,7 +152,8 @@ def claim_filter(candidate: Candidate, now: datetime) -> Filter:
 
     `executions` changes with every claim, so a match means nobody claimed it in between. The
     lease condition also stops a takeover racing a holder's heartbeat, which extends the lease
-    without changing `executions`.
+    without changing `executions`; `event_seq` one racing its progress write, which changes the
+    `attempt_usage` the takeover counts.
     """
     query: Filter = {
         "_id": candidate.id,
@@ -157,13 +162,15 @@ def claim_filter(candidate: Candidate, now: datetime) -> Filter:
     }
     if candidate.state is State.RUNNING:
         query["lease_expires_at"] = {"$lt": now}
+        query["event_seq"] = candidate.event_seq
     else:
         query["available_at"] = {"$lte": now}
     return query
 
 
 def lost_attempt(candidate: Candidate, now: datetime) -> Attempt:
-    """The attempt of a holder whose lease expired, as a takeover records it."""
+    """The attempt of a holder whose lease expired, as a takeover records it: with the usage
+    the holder last reported."""
     return Attempt(
         number=candidate.executions,
         worker_id=candidate.worker_id or "",
@@ -175,26 +182,30 @@ def lost_attempt(candidate: Candidate, now: datetime) -> Attempt:
             message=f"worker {candidate.worker_id} stopped renewing its lease",
             retryable=True,
         ),
+        usage=candidate.attempt_usage or Usage(),
     )
 
 
 def claim_update(
     candidate: Candidate, worker_id: str, now: datetime, lease_seconds: float
 ) -> Update:
-    """PENDING/expired RUNNING → RUNNING for `worker_id`; a takeover records the lost attempt."""
+    """PENDING/expired RUNNING → RUNNING for `worker_id`; a takeover records the lost attempt
+    and counts its usage."""
     fields: dict[str, Any] = {
         "state": State.RUNNING.value,
         "worker_id": worker_id,
         "lease_expires_at": now + timedelta(seconds=lease_seconds),
         "attempt_started_at": now,
+        "attempt_usage": None,
         "updated_at": now,
     }
     if candidate.started_at is None:
         fields["started_at"] = now
     update: Update = {"$set": fields, "$inc": {"executions": 1}}
     if candidate.state is State.RUNNING:
-        update["$inc"]["failed_attempts"] = 1
-        update["$push"] = push_attempt(lost_attempt(candidate, now))
+        lost = lost_attempt(candidate, now)
+        update["$inc"] |= {"failed_attempts": 1, **usage_increments(lost.usage)}
+        update["$push"] = push_attempt(lost)
     return update
 
 
@@ -224,8 +235,12 @@ def renew_update(now: datetime, lease_seconds: float) -> Update:
     return {"$set": {"lease_expires_at": now + timedelta(seconds=lease_seconds), "updated_at": now}}
 
 
-def next_event_update(now: datetime) -> Update:
-    return {"$inc": {"event_seq": 1}, "$set": {"updated_at": now}}
+def next_event_update(now: datetime, usage: Usage | None = None) -> Update:
+    """The next event number; with `usage`, also the attempt's usage so far."""
+    fields: dict[str, Any] = {"updated_at": now}
+    if usage is not None:
+        fields["attempt_usage"] = usage.model_dump()
+    return {"$inc": {"event_seq": 1}, "$set": fields}
 
 
 def _attempt_done(attempt: Attempt, fields: dict[str, Any], count_failure: bool) -> Update:
@@ -234,7 +249,13 @@ def _attempt_done(attempt: Attempt, fields: dict[str, Any], count_failure: bool)
     if count_failure:
         increments["failed_attempts"] = 1
     update: Update = {
-        "$set": {**fields, "worker_id": None, "lease_expires_at": None, "attempt_started_at": None},
+        "$set": {
+            **fields,
+            "worker_id": None,
+            "lease_expires_at": None,
+            "attempt_started_at": None,
+            "attempt_usage": None,
+        },
         "$push": push_attempt(attempt),
     }
     if increments:

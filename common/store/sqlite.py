@@ -11,21 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from common.domain import (
-    ATTEMPTS_KEPT,
     FAILED_OUTCOMES,
     Attempt,
     Claim,
     ErrorInfo,
     Execution,
     NewExecution,
-    Outcome,
     Page,
     ProgressEvent,
     QueueStats,
@@ -35,72 +32,15 @@ from common.domain import (
     new_id,
 )
 from common.errors import NotFound, StateConflict, StoreUnavailable
+from common.store import sqlite_holder as holder
 from common.store import sqlite_schema as sql
 from common.store.base import Store
-from common.store.sqlite_candidates import candidates
 from common.store.sqlite_flow import SqliteFlowStates
+from common.store.sqlite_holder import fence, immediate
 from common.store.sqlite_schedules import SqliteSchedules
 from common.store.sqlite_schema import execution_to_row, from_us, row_to_execution, to_us
 
 T = TypeVar("T")
-
-
-def _fence(claim: Claim) -> dict[str, Any]:
-    return {"id": claim.execution_id, "executions": claim.executions, "worker_id": claim.worker_id}
-
-
-def _appended(attempts_json: str, attempt: Attempt) -> str:
-    """The attempts history with one more record, capped at the newest ATTEMPTS_KEPT."""
-    attempts = json.loads(attempts_json)
-    attempts.append(attempt.model_dump(mode="json"))
-    return json.dumps(attempts[-ATTEMPTS_KEPT:])
-
-
-def _lost_attempt(candidate: sqlite3.Row, now: datetime) -> Attempt:
-    """The record of a holder whose lease expired before it finished."""
-    expired_at = from_us(candidate["lease_expires_at"])
-    return Attempt(
-        number=candidate["executions"],
-        worker_id=candidate["worker_id"] or "",
-        started_at=from_us(candidate["attempt_started_at"]) or now,
-        ended_at=now,
-        outcome=Outcome.LOST,
-        error=ErrorInfo(
-            type="LeaseExpired",
-            message=f"worker {candidate['worker_id']} stopped renewing its lease "
-            f"(expired {expired_at.isoformat() if expired_at else 'unknown'})",
-            retryable=True,
-        ),
-    )
-
-
-def _claim_params(candidate: sqlite3.Row, worker_id: str, now: datetime, lease: datetime) -> dict:
-    takeover = candidate["state"] == State.RUNNING
-    attempts = _appended(candidate["attempts"], _lost_attempt(candidate, now)) if takeover else None
-    return {
-        "id": candidate["id"],
-        "state": candidate["state"],
-        "executions": candidate["executions"],
-        "worker_id": worker_id,
-        "lease_expires_at": to_us(lease),
-        "now": to_us(now),
-        "lost": int(takeover),
-        "attempts": attempts,
-    }
-
-
-@contextmanager
-def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction that holds the write lock from its first statement."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        conn.commit()
-    except BaseException:
-        # Also after a failed COMMIT: an open transaction would wedge the connection for good.
-        if conn.in_transaction:
-            conn.rollback()
-        raise
 
 
 class SqliteStore(SqliteFlowStates, SqliteSchedules, Store):
@@ -256,7 +196,7 @@ class SqliteStore(SqliteFlowStates, SqliteSchedules, Store):
         lease = now + timedelta(seconds=lease_seconds)
         rotation, self._claims = self._claims, self._claims + 1
         rows, lost = await self._run(
-            _claim_next, worker_id, now, lease, limit, tenant_cap, rotation
+            holder.claim_next, worker_id, now, lease, limit, tenant_cap, rotation
         )
         self.claim_conflicts += lost
         return [row_to_execution(row) for row in rows]
@@ -265,15 +205,23 @@ class SqliteStore(SqliteFlowStates, SqliteSchedules, Store):
         self, claim: Claim, now: datetime, lease_seconds: float
     ) -> Renewal | None:
         lease = now + timedelta(seconds=lease_seconds)
-        params = {**_fence(claim), "lease_expires_at": to_us(lease), "now": to_us(now)}
+        params = {**fence(claim), "lease_expires_at": to_us(lease), "now": to_us(now)}
         row = await self._run(lambda conn: conn.execute(sql.RENEW_LEASE, params).fetchone())
         if row is None:
             return None
         return Renewal(lease_expires_at=lease, cancel_requested=bool(row["cancel_requested"]))
 
     async def append_event(
-        self, claim: Claim, kind: str, summary: str, now: datetime, tool: str | None = None
+        self,
+        claim: Claim,
+        kind: str,
+        summary: str,
+        now: datetime,
+        tool: str | None = None,
+        *,
+        usage: Usage | None = None,
     ) -> ProgressEvent | None:
+        attempt_usage = None if usage is None else usage.model_dump_json()
         event = {
             "execution_id": claim.execution_id,
             "attempt": claim.executions,
@@ -281,14 +229,16 @@ class SqliteStore(SqliteFlowStates, SqliteSchedules, Store):
             "tool": tool,
             "summary": summary,
         }
-        seq = await self._run(_append_event, claim, {**event, "at": to_us(now)})
+        seq = await self._run(
+            holder.append_event, claim, {**event, "at": to_us(now)}, attempt_usage
+        )
         return None if seq is None else ProgressEvent(**event, seq=seq, at=now)
 
     async def park_for_retry(
         self, claim: Claim, now: datetime, available_at: datetime, attempt: Attempt
     ) -> bool:
         params = {"state": State.PENDING.value, "available_at": to_us(available_at), "failed": 1}
-        return await self._run(_end_attempt, claim, attempt, now, params)
+        return await self._run(holder.end_attempt, claim, attempt, now, params)
 
     async def finish(
         self,
@@ -309,7 +259,7 @@ class SqliteStore(SqliteFlowStates, SqliteSchedules, Store):
             "error": None if error is None else error.model_dump_json(),
             "finished_at": to_us(now),
         }
-        return await self._run(_end_attempt, claim, attempt, now, params)
+        return await self._run(holder.end_attempt, claim, attempt, now, params)
 
     async def release(
         self,
@@ -320,7 +270,7 @@ class SqliteStore(SqliteFlowStates, SqliteSchedules, Store):
     ) -> bool:
         due = to_us(now if available_at is None else available_at)
         params = {"state": State.PENDING.value, "available_at": due, "failed": 0}
-        return await self._run(_end_attempt, claim, attempt, now, params)
+        return await self._run(holder.end_attempt, claim, attempt, now, params)
 
     # --- API keys ----------------------------------------------------------------------------
 
@@ -336,9 +286,13 @@ class SqliteStore(SqliteFlowStates, SqliteSchedules, Store):
 
 
 def _create_schema(conn: sqlite3.Connection) -> None:
-    with _immediate(conn):
+    with immediate(conn):
         for statement in sql.DDL:
             conn.execute(statement)
+        for table, column, declaration in sql.ADDED_COLUMNS:
+            present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
 def _insert_or_existing(conn: sqlite3.Connection, execution: Execution) -> tuple[Execution, bool]:
@@ -357,61 +311,10 @@ def _insert_or_existing(conn: sqlite3.Connection, execution: Execution) -> tuple
     return row_to_execution(row), False
 
 
-def _claim_next(
-    conn: sqlite3.Connection,
-    worker_id: str,
-    now: datetime,
-    lease: datetime,
-    limit: int,
-    cap: int | None,
-    rotation: int,
-) -> tuple[list[sqlite3.Row], int]:
-    """(the claimed rows, how many candidates another worker won first)."""
-    claimed, lost = [], 0
-    with _immediate(conn):
-        for candidate in candidates(conn, to_us(now), limit, cap, rotation):
-            rows = conn.execute(sql.CLAIM, _claim_params(candidate, worker_id, now, lease))
-            won = rows.fetchall()  # empty when another worker won the race
-            claimed.extend(won)
-            lost += not won
-    return claimed, lost
-
-
-def _end_attempt(
-    conn: sqlite3.Connection, claim: Claim, attempt: Attempt, now: datetime, params: dict
-) -> bool:
-    with _immediate(conn):
-        held = conn.execute(sql.SELECT_HELD, _fence(claim)).fetchone()
-        if held is None:
-            return False
-        usage = Usage.model_validate_json(held["usage"]) + attempt.usage
-        update = {
-            "available_at": None,
-            "result": None,
-            "error": None,
-            "finished_at": None,
-            **params,
-            **_fence(claim),
-            "attempts": _appended(held["attempts"], attempt),
-            "usage": usage.model_dump_json(),
-            "now": to_us(now),
-        }
-        return conn.execute(sql.END_ATTEMPT, update).rowcount == 1
-
-
-def _append_event(conn: sqlite3.Connection, claim: Claim, event: dict) -> int | None:
-    with _immediate(conn):
-        row = conn.execute(sql.NEXT_EVENT_SEQ, _fence(claim)).fetchone()
-        if row is None:
-            return None
-        conn.execute(sql.INSERT_EVENT, {**event, "seq": row["event_seq"], "tenant": row["tenant"]})
-        return int(row["event_seq"])
-
-
 def _request_cancel(
     conn: sqlite3.Connection, tenant: str, execution_id: str, now: int
 ) -> Execution:
-    with _immediate(conn):
+    with immediate(conn):
         row = conn.execute(sql.SELECT_BY_ID, (execution_id, tenant)).fetchone()
         if row is None:
             raise NotFound(f"no execution {execution_id}")
@@ -425,7 +328,7 @@ def _request_cancel(
 
 
 def _retry(conn: sqlite3.Connection, tenant: str, execution_id: str, now: int) -> Execution:
-    with _immediate(conn):
+    with immediate(conn):
         row = conn.execute(sql.SELECT_BY_ID, (execution_id, tenant)).fetchone()
         if row is None:
             raise NotFound(f"no execution {execution_id}")

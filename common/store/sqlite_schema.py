@@ -14,7 +14,7 @@ from typing import Any
 
 from common.domain import Execution, Schedule
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Applied to every connection. busy_timeout first, so that switching to WAL waits for a lock.
 PRAGMAS = (
@@ -45,6 +45,7 @@ DDL = (
         result TEXT,
         error TEXT,
         usage TEXT NOT NULL,
+        attempt_usage TEXT,
         cancel_requested INTEGER NOT NULL,
         event_seq INTEGER NOT NULL,
         schedule_id TEXT,
@@ -128,6 +129,10 @@ DDL = (
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 
+#: Columns added to a table after it was first shipped: (table, column, declaration). A file made
+#: by an older version gets them on `init`; `CREATE TABLE IF NOT EXISTS` alone would not add them.
+ADDED_COLUMNS = (("executions", "attempt_usage", "TEXT"),)
+
 COLUMNS = (
     "id",
     "tenant",
@@ -146,6 +151,7 @@ COLUMNS = (
     "result",
     "error",
     "usage",
+    "attempt_usage",
     "cancel_requested",
     "event_seq",
     "schedule_id",
@@ -170,7 +176,7 @@ _TIME_COLUMNS = (
     "attempt_started_at",
     "finished_at",
 )
-_JSON_COLUMNS = ("input", "attempts", "result", "error", "usage")
+_JSON_COLUMNS = ("input", "attempts", "result", "error", "usage", "attempt_usage")
 
 
 def to_us(instant: datetime) -> int:
@@ -241,7 +247,7 @@ FENCE = "id = :id AND state = 'RUNNING' AND executions = :executions AND worker_
 
 _CANDIDATE_COLUMNS = (
     "id, tenant, state, executions, priority, available_at, worker_id, lease_expires_at, "
-    "attempt_started_at, attempts"
+    "attempt_started_at, attempts, usage, attempt_usage"
 )
 _CLAIM_ORDER = "ORDER BY priority DESC, available_at, id LIMIT :limit"
 
@@ -312,7 +318,8 @@ CLAIM = """
     SET state = 'RUNNING', executions = executions + 1, worker_id = :worker_id,
         lease_expires_at = :lease_expires_at, attempt_started_at = :now,
         started_at = COALESCE(started_at, :now), updated_at = :now,
-        failed_attempts = failed_attempts + :lost, attempts = COALESCE(:attempts, attempts)
+        failed_attempts = failed_attempts + :lost, attempts = COALESCE(:attempts, attempts),
+        usage = COALESCE(:usage, usage), attempt_usage = NULL
     WHERE id = :id AND state = :state AND executions = :executions
     RETURNING *
 """
@@ -331,12 +338,15 @@ END_ATTEMPT = f"""
     SET state = :state, available_at = COALESCE(:available_at, available_at),
         failed_attempts = failed_attempts + :failed, attempts = :attempts, usage = :usage,
         result = :result, error = :error, finished_at = :finished_at,
-        worker_id = NULL, lease_expires_at = NULL, attempt_started_at = NULL, updated_at = :now
+        worker_id = NULL, lease_expires_at = NULL, attempt_started_at = NULL,
+        attempt_usage = NULL, updated_at = :now
     WHERE {FENCE}
 """
 
 NEXT_EVENT_SEQ = f"""
-    UPDATE executions SET event_seq = event_seq + 1 WHERE {FENCE}
+    UPDATE executions
+    SET event_seq = event_seq + 1, attempt_usage = COALESCE(:attempt_usage, attempt_usage)
+    WHERE {FENCE}
     RETURNING event_seq, tenant
 """
 INSERT_EVENT = """

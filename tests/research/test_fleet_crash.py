@@ -2,7 +2,8 @@
 after some steps were checkpointed, and the worker stops without any clean-up (no release, no
 heartbeat). Once its lease has passed on the injected clock, another worker, in another
 "process" (its own resources and SQLite connections), takes the execution over and resumes from
-the checkpoint: nothing the dead worker completed is done or paid again.
+the checkpoint: nothing the dead worker completed is done or paid again, and what it did pay for
+(reported with its progress events) is counted in the execution's usage.
 """
 
 from __future__ import annotations
@@ -74,6 +75,14 @@ async def test_a_crashed_workers_execution_resumes_from_its_checkpoint_on_anothe
     assert len(source.calls) == len(set(source.calls))  # no tool call made twice
     assert source.calls[: len(tools_before_crash)] == tools_before_crash
     assert resumed.usage.tool_calls == len(source.calls) - len(tools_before_crash)
+    # What A paid for before it died is counted too: on its LOST attempt and in the total, so
+    # the execution's usage is every call the provider answered, each once.
+    assert lost.usage.llm_calls_ok == HANGING_CALL - 1
+    assert lost.usage.tool_calls == len(tools_before_crash)
+    assert sum(a.usage.llm_calls_ok for a in done.attempts) == stats.ok
+    assert done.usage.llm_calls_ok == stats.ok
+    assert done.usage.tool_calls == len(source.calls)
+    assert done.usage.prompt_tokens == sum(a.usage.prompt_tokens for a in done.attempts) > 0
     events = await store.events("t1", execution_id)
     assert len(events) == stats.ok + len(source.calls)  # one per step, no step twice
     assert events[: len(events_before_crash)] == events_before_crash

@@ -13,7 +13,7 @@ from common.agents.base import AgentContext, AgentSpec
 from common.agents.builtin import BUILTIN_AGENTS
 from common.agents.registry import AgentRegistry
 from common.clock import ManualClock
-from common.domain import NewExecution, State
+from common.domain import NewExecution, State, Usage
 from common.settings import Settings, load_settings
 from common.store.base import Store
 from worker.loop import Worker
@@ -38,9 +38,11 @@ class Probe:
 
         async def block(data: Note, ctx: AgentContext) -> Note:
             self.runs[ctx.execution_id] += 1
+            ctx.add_usage(Usage(tool_calls=1))  # each step is paid for before it is reported
             await ctx.progress("tool", "started")
             self.entered.set()
             await self.gate.wait()
+            ctx.add_usage(Usage(tool_calls=1))
             await ctx.progress("tool", "finishing")
             return Note(note="done")
 

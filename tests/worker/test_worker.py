@@ -117,6 +117,9 @@ async def test_crashed_holder_is_fenced_out_after_takeover(sqlite_store, clock, 
         ("A", Outcome.LOST),
         ("B", Outcome.SUCCEEDED),
     ]
+    # What A reported spending before it stopped is counted, on its attempt and in the total.
+    assert [x.usage.tool_calls for x in after_b.attempts] == [1, 2]
+    assert after_b.usage.tool_calls == 3
 
     # A wakes up: its progress raises LeaseLost inside the agent, and its writes match nothing.
     await asyncio.gather(*(r.task for r in a.inflight.values()))
