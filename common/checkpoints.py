@@ -5,6 +5,12 @@ writes of each finished task inside a step. An attempt that fails at step k leav
 behind; the next attempt invokes the graph with input `None` on the same thread and continues at
 step k, so no successful LLM or tool call is made (and paid) twice.
 
+Retention: the worker deletes an execution's checkpoints as soon as it SUCCEEDED or was
+CANCELLED; a FAILED one keeps them, so that a user's `retryExecution` resumes at the step that
+failed instead of paying again for every call that had succeeded. The worker's checkpoint janitor
+(`worker.janitor`) deletes what is left behind: threads of executions that ended without a
+worker (cancelled while PENDING), FAILED longer than the retention, or gone.
+
 Backends follow the store:
 
 * SQLite (embedded): the official `AsyncSqliteSaver` on the store's own file, in WAL mode, with
@@ -15,8 +21,8 @@ Backends follow the store:
   connection pool beside the store's async one) and runs every async call in a thread executor;
   it also cannot run on the in-process `mongomock-motor` stand-in the tests use. The documents
   keep `MongoDBSaver`'s shape (collections `checkpoints` and `checkpoint_writes`), so its tools
-  can read ours. A TTL index on `created_at` backs up `delete_checkpoints` for executions that
-  end without a worker (a PENDING one cancelled through the API).
+  can read ours. A TTL index on `created_at` backs up the janitor: no checkpoint outlives
+  `CHECKPOINT_TTL_SECONDS` after it was written, whatever happens.
 """
 
 from __future__ import annotations
@@ -61,6 +67,26 @@ async def resume_or_start(saver: BaseCheckpointSaver, execution_id: str, fresh_i
 async def delete_checkpoints(saver: BaseCheckpointSaver, execution_id: str) -> None:
     """Remove every checkpoint of a terminal execution."""
     await saver.adelete_thread(execution_id)
+
+
+#: The thread ids of the SQLite saver's checkpoints, a page at a time (on its primary key).
+_SQLITE_THREADS = (
+    "SELECT DISTINCT thread_id FROM checkpoints WHERE thread_id > ? ORDER BY thread_id LIMIT ?"
+)
+
+
+async def checkpoint_threads(saver: BaseCheckpointSaver, after: str, limit: int) -> list[str]:
+    """Up to `limit` thread ids (execution ids) that have checkpoints, ascending, all greater
+    than `after` (start with ""): the janitor pages through every thread with it."""
+    if isinstance(saver, AsyncMongoSaver):
+        return await saver.thread_ids(after, limit)
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    if isinstance(saver, AsyncSqliteSaver):
+        await saver.setup()
+        async with saver.lock, saver.conn.execute(_SQLITE_THREADS, (after, limit)) as cursor:
+            return [str(row[0]) async for row in cursor]
+    raise TypeError(f"cannot list the threads of a {type(saver).__name__}")
 
 
 @asynccontextmanager
@@ -264,6 +290,20 @@ class AsyncMongoSaver(BaseCheckpointSaver[int]):
             await self.writes.update_one(
                 key, {operator: {**fields, "created_at": now}}, upsert=True
             )
+
+    async def thread_ids(self, after: str, limit: int) -> list[str]:
+        """Up to `limit` thread ids greater than `after`, ascending (see `checkpoint_threads`)."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"thread_id": {"$gt": _text(after, "after")}}},
+            # Sorted on the index's prefix and grouped with $first only: a DISTINCT_SCAN, one
+            # index seek per thread rather than one key per checkpoint.
+            {"$sort": {"thread_id": 1}},
+            {"$group": {"_id": "$thread_id", "first": {"$first": "$thread_id"}}},
+            {"$sort": {"_id": 1}},
+            {"$limit": limit},
+        ]
+        cursor = await self.checkpoints.aggregate(pipeline)
+        return [doc["_id"] for doc in await cursor.to_list()]
 
     async def adelete_thread(self, thread_id: str) -> None:
         query = {"thread_id": _text(thread_id, "thread_id")}

@@ -164,6 +164,14 @@ class Renewal:
 
 
 @dataclass(frozen=True)
+class ExecutionState:
+    """Where an execution is, as fleet housekeeping (the checkpoint janitor) needs to know it."""
+
+    state: State
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Page:
     items: list[Execution]
     has_next: bool

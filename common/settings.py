@@ -55,6 +55,8 @@ class Settings(BaseModel):
     # most executions of one tenant in flight across the fleet (None: no cap)
     tenant_concurrency: int | None = Field(None, ge=1)
     metrics_port: int | None = Field(None, ge=1, le=65535)  # a worker's own /metrics
+    # how long a FAILED execution keeps its checkpoints, so that a retry resumes at its step
+    checkpoint_retention_hours: float = Field(168.0, ge=0)
 
     # retries
     default_max_attempts: int = Field(5, ge=1, le=1000)

@@ -15,6 +15,7 @@ from langgraph.graph import END, START, StateGraph
 
 from common.checkpoints import (
     AsyncMongoSaver,
+    checkpoint_threads,
     delete_checkpoints,
     open_checkpointer,
     resume_or_start,
@@ -43,9 +44,9 @@ async def saver(request, tmp_path) -> AsyncIterator[BaseCheckpointSaver]:
         async with open_checkpointer(Settings(sqlite_path=path)) as sqlite_saver:
             yield sqlite_saver
     elif request.param == "mongomock":
-        from mongomock_motor import AsyncMongoMockClient
+        from tests.support.mongomock_shim import mongomock_client
 
-        database = AsyncMongoMockClient()["agentfleet_test"]
+        database = mongomock_client()["agentfleet_test"]
         async with open_checkpointer(Settings(), mongo_database=database) as mongo_saver:
             yield mongo_saver
     else:
@@ -171,6 +172,28 @@ async def test_delete_checkpoints_removes_every_checkpoint_of_the_execution(save
     assert await saver.aget_tuple(thread_config("exec-1")) is None
     assert [c async for c in saver.alist(thread_config("exec-1"))] == []
     assert await saver.aget_tuple(thread_config("exec-2")) is not None
+
+
+async def test_checkpoint_threads_pages_through_every_thread_in_order(saver):
+    graph = two_step_graph(saver, Counter(), Counter())
+    for execution_id in ("exec-3", "exec-1", "exec-2"):
+        await run_attempt(graph, saver, execution_id)
+
+    first = await checkpoint_threads(saver, "", 2)
+    rest = await checkpoint_threads(saver, first[-1], 2)
+
+    assert (first, rest) == (["exec-1", "exec-2"], ["exec-3"])
+    assert await checkpoint_threads(saver, "exec-3", 2) == []
+
+
+async def test_a_thread_whose_checkpoints_were_deleted_is_not_listed(saver):
+    graph = two_step_graph(saver, Counter(), Counter())
+    for execution_id in ("exec-1", "exec-2"):
+        await run_attempt(graph, saver, execution_id)
+
+    await delete_checkpoints(saver, "exec-1")
+
+    assert await checkpoint_threads(saver, "", 10) == ["exec-2"]
 
 
 async def test_checkpoint_history_lists_newest_first_and_filters_by_metadata(saver):

@@ -35,6 +35,7 @@ from common.errors import (
 from common.metrics import Metrics
 from common.retry import Defer, GiveUp, RetryPolicy, decide
 from common.store.base import Store
+from worker.janitor import deleted_when_final
 
 log = logging.getLogger("agentfleet.worker")
 
@@ -227,8 +228,7 @@ class AttemptRunner:
         self._log_end(running, outcome, error, reason, accepted)
         if accepted:
             self._count(running.execution.agent, outcome, error)
-        spec = self.registry.get(running.execution.agent)
-        if accepted and outcome in _FINAL_STATE and spec is not None and spec.durable:
+        if accepted and self._deletes_checkpoints(running.execution.agent, outcome):
             await self._terminal(claim.execution_id)
         if not accepted and not fenced_out_ok:
             raise LeaseLost(claim.execution_id)
@@ -268,6 +268,12 @@ class AttemptRunner:
                 "accepted": accepted,
             },
         )
+
+    def _deletes_checkpoints(self, agent: str, outcome: Outcome) -> bool:
+        """A durable agent's checkpoints go once it SUCCEEDED or was CANCELLED; a FAILED one
+        keeps them for a retry until the janitor's retention ends (`worker.janitor`)."""
+        final, spec = _FINAL_STATE.get(outcome), self.registry.get(agent)
+        return final is not None and deleted_when_final(final) and spec is not None and spec.durable
 
     async def _terminal(self, execution_id: str) -> None:
         if self.on_terminal is not None:

@@ -9,6 +9,7 @@ import os
 import random
 import socket
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from common.agents.registry import AgentRegistry
@@ -19,6 +20,7 @@ from common.metrics import Metrics
 from common.settings import Settings
 from common.store.base import Store
 from worker.attempt import AttemptRunner, RunningAttempt, StopReason
+from worker.janitor import SWEEP_INTERVAL, CheckpointJanitor
 from worker.scheduler import Scheduler
 
 log = logging.getLogger("agentfleet.worker")
@@ -33,9 +35,10 @@ class Worker:
 
     `run()` claims due executions while it has free slots (re-polling at once while it finds
     work, waiting up to `poll_interval` when idle or until `wake()`), runs each attempt as a
-    task, and renews every held lease in a heartbeat side task. `stop()` begins a graceful
-    shutdown: no more claims, `shutdown_grace` seconds for attempts to finish, then the rest is
-    released to PENDING at once.
+    task, and renews every held lease in a heartbeat side task; with a checkpointer among its
+    resources, a janitor side task deletes the checkpoints nobody will resume. `stop()` begins
+    a graceful shutdown: no more claims, `shutdown_grace` seconds for attempts to finish, then
+    the rest is released to PENDING at once.
     """
 
     def __init__(
@@ -70,6 +73,11 @@ class Worker:
             metrics=self.metrics,
         )
         self.scheduler = Scheduler(store, self.clock)
+        saver = self.runner.resources.get("checkpointer")
+        retention = timedelta(hours=settings.checkpoint_retention_hours)
+        self.janitor = (
+            None if saver is None else CheckpointJanitor(store, saver, self.clock, retention)
+        )
         self.inflight: dict[str, RunningAttempt] = {}
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -92,6 +100,9 @@ class Worker:
             asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
             asyncio.create_task(self._schedule_loop(), name="schedules"),
         ]
+        if self.janitor is not None:
+            janitor = self._janitor_loop(self.janitor)
+            side_tasks.append(asyncio.create_task(janitor, name="checkpoint-janitor"))
         try:
             await self._claim_loop()
             await self._drain()
@@ -200,6 +211,20 @@ class Worker:
             except Exception:
                 log.exception("firing schedules failed")
             await asyncio.sleep(self.settings.poll_interval)
+
+    async def _janitor_loop(self, janitor: CheckpointJanitor) -> None:
+        """Sweep checkpoints every few minutes, the first time at a random point of the first
+        interval, so that a fleet started together does not sweep together."""
+        delay = random.Random(self.worker_id).uniform(0, SWEEP_INTERVAL)
+        while True:
+            await asyncio.sleep(delay)
+            delay = SWEEP_INTERVAL
+            try:
+                await janitor.sweep()
+            except StoreUnavailable as exc:
+                log.warning("checkpoint sweep failed: %s", exc)
+            except Exception:
+                log.exception("checkpoint sweep failed")
 
     async def _drain(self) -> None:
         tasks = [r.task for r in self.inflight.values() if r.task is not None]

@@ -53,7 +53,8 @@ class AgentSpec:
     input_model: type[BaseModel]
     output_model: type[BaseModel]
     run: RunFunction
-    #: Checkpoints its steps (LangGraph); the worker deletes them once the execution is final.
+    #: Checkpoints its steps (LangGraph); the worker deletes them once the execution SUCCEEDED or
+    #: was CANCELLED, the janitor those of a FAILED one after the retention (`worker.janitor`).
     durable: bool = False
 
     def input_schema(self) -> dict[str, Any]:

@@ -9,8 +9,9 @@ Opened once per process (a worker, or `dev`) and shared by every attempt in it:
 * `flow` — the `FlowController` every real provider call goes through (None: offline model or
   `AGENTFLEET_FLOW_CONTROL=false`);
 * `reddit` — live Reddit through asyncpraw with credentials, else the offline corpus;
-* `on_terminal` — called with the execution id once an execution of a durable agent is final,
-  to delete its checkpoints.
+* `on_terminal` — called with the execution id once an execution of a durable agent SUCCEEDED or
+  was CANCELLED, to delete its checkpoints (a FAILED one keeps them for a retry; the worker's
+  checkpoint janitor deletes them after `checkpoint_retention_hours`).
 """
 
 from __future__ import annotations

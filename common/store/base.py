@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +62,7 @@ from common.domain import (
     Claim,
     ErrorInfo,
     Execution,
+    ExecutionState,
     FlowRecord,
     NewExecution,
     Page,
@@ -211,6 +213,15 @@ class Store(ABC):
         clears worker and lease. Graceful shutdown releases due now; a provider cooldown defers
         (`Outcome.DEFERRED`) until the cooldown ends, without spending the attempt budget."""
 
+    # --- fleet housekeeping -------------------------------------------------------------------
+
+    @abstractmethod
+    async def execution_states(self, execution_ids: Sequence[str]) -> dict[str, ExecutionState]:
+        """The state and `finished_at` of each of `execution_ids` that exists, whatever its
+        tenant (fleet-internal: the checkpoint janitor asks about the threads it found). An id
+        missing from the answer has no execution. Reads by primary key, `STATES_BATCH` ids per
+        round trip."""
+
     # --- provider flow state ------------------------------------------------------------------
 
     @abstractmethod
@@ -284,6 +295,15 @@ class Store(ABC):
 
     @abstractmethod
     async def tenant_for_key(self, key_hash: str) -> str | None: ...
+
+
+#: Ids per round trip of `execution_states` (well under SQLite's limit of bound parameters).
+STATES_BATCH = 500
+
+
+def batches(ids: Sequence[str], size: int = STATES_BATCH) -> list[Sequence[str]]:
+    """`ids` in consecutive slices of at most `size`."""
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def flow_state_json(state: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
@@ -23,6 +23,7 @@ from common.domain import (
     Claim,
     ErrorInfo,
     Execution,
+    ExecutionState,
     NewExecution,
     Page,
     ProgressEvent,
@@ -34,7 +35,7 @@ from common.domain import (
 )
 from common.errors import NotFound, StateConflict, StoreUnavailable
 from common.store import mongo_queries as q
-from common.store.base import Store
+from common.store.base import Store, batches
 from common.store.mongo_candidates import MongoCandidates
 from common.store.mongo_flow import MongoFlowStates
 from common.store.mongo_models import (
@@ -415,6 +416,17 @@ class MongoStore(MongoCandidates, MongoFlowStates, MongoSchedules, Store):
             self._executions.find_one_and_update(q.fence(claim), update, projection={"_id": 1})
         )
         return doc is not None
+
+    # --- fleet housekeeping -------------------------------------------------------------------
+
+    async def execution_states(self, execution_ids: Sequence[str]) -> dict[str, ExecutionState]:
+        states: dict[str, ExecutionState] = {}
+        for batch in batches(execution_ids):
+            cursor = self._executions.find(q.ids_filter(batch), q.STATE_PROJECTION)
+            for doc in await self._call(cursor.to_list()):
+                finished_at = as_utc(doc.get("finished_at"))
+                states[doc["_id"]] = ExecutionState(State(doc["state"]), finished_at)
+        return states
 
     # --- API keys ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ Nothing else in the codebase builds a Mongo filter. `mongo.MongoStore` only send
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -119,6 +120,15 @@ def state_counts_pipeline(tenant: str | None) -> list[dict[str, Any]]:
 
 def execution_filter(tenant: str, execution_id: str) -> Filter:
     return {"_id": execution_id, "tenant": tenant}
+
+
+def ids_filter(execution_ids: Sequence[str]) -> Filter:
+    """Executions by id, of any tenant (fleet housekeeping only)."""
+    return {"_id": {"$in": list(execution_ids)}}
+
+
+#: What housekeeping reads of an execution.
+STATE_PROJECTION = {"state": 1, "finished_at": 1}
 
 
 def idempotency_filter(tenant: str, key: str) -> Filter:

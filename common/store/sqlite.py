@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from common.domain import (
     Claim,
     ErrorInfo,
     Execution,
+    ExecutionState,
     NewExecution,
     Page,
     ProgressEvent,
@@ -34,7 +35,7 @@ from common.domain import (
 from common.errors import NotFound, StateConflict, StoreUnavailable
 from common.store import sqlite_holder as holder
 from common.store import sqlite_schema as sql
-from common.store.base import Store
+from common.store.base import Store, batches
 from common.store.sqlite_flow import SqliteFlowStates
 from common.store.sqlite_holder import fence, immediate
 from common.store.sqlite_schedules import SqliteSchedules
@@ -272,6 +273,18 @@ class SqliteStore(SqliteFlowStates, SqliteSchedules, Store):
         params = {"state": State.PENDING.value, "available_at": due, "failed": 0}
         return await self._run(holder.end_attempt, claim, attempt, now, params)
 
+    # --- fleet housekeeping -------------------------------------------------------------------
+
+    async def execution_states(self, execution_ids: Sequence[str]) -> dict[str, ExecutionState]:
+        states: dict[str, ExecutionState] = {}
+        for batch in batches(execution_ids):
+            rows = await self._run(_select_states, batch)
+            states |= {
+                row["id"]: ExecutionState(State(row["state"]), from_us(row["finished_at"]))
+                for row in rows
+            }
+        return states
+
     # --- API keys ----------------------------------------------------------------------------
 
     async def create_api_key(self, tenant: str, key_hash: str, now: datetime) -> None:
@@ -349,6 +362,10 @@ def _stats(conn: sqlite3.Connection, tenant: str | None, now: int) -> tuple[dict
         counts = conn.execute(sql.COUNT_BY_STATE_FOR_TENANT, (tenant,)).fetchall()
         oldest = conn.execute(sql.OLDEST_DUE_PENDING_FOR_TENANT, (tenant, now)).fetchone()
     return {state: count for state, count in counts}, oldest[0]
+
+
+def _select_states(conn: sqlite3.Connection, ids: Sequence[str]) -> list[sqlite3.Row]:
+    return conn.execute(sql.select_states(len(ids)), list(ids)).fetchall()
 
 
 def _create_api_key(conn: sqlite3.Connection, tenant: str, key_hash: str, now: int) -> None:

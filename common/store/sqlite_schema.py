@@ -374,6 +374,12 @@ RETRY = """
     WHERE id = :id AND state IN ('FAILED', 'CANCELLED') RETURNING *
 """
 
+
+def select_states(ids: int) -> str:
+    """State and `finished_at` of `ids` executions, by primary key; parameters: the ids."""
+    return f"SELECT id, state, finished_at FROM executions WHERE id IN ({', '.join('?' * ids)})"
+
+
 #: Fragments of the one query built at run time (the filters of `list_executions`).
 LIST_SELECT = "SELECT * FROM executions WHERE tenant = ?"
 LIST_ORDER = " ORDER BY id DESC LIMIT ?"
