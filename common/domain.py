@@ -154,6 +154,22 @@ class NewExecution:
     idempotency_key: str | None = None
     schedule_id: str | None = None
 
+    def pending(self, now: datetime) -> Execution:
+        """The execution this submission becomes: a new id, PENDING and due at `now`."""
+        return Execution(
+            id=new_id(),
+            tenant=self.tenant,
+            agent=self.agent,
+            input=self.input,
+            max_attempts=self.max_attempts,
+            priority=self.priority,
+            idempotency_key=self.idempotency_key,
+            schedule_id=self.schedule_id,
+            available_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+
 
 @dataclass(frozen=True)
 class Renewal:

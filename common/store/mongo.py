@@ -137,19 +137,7 @@ class MongoStore(MongoCandidates, MongoFlowStates, MongoSchedules, Store):
     # --- API side ----------------------------------------------------------------------------
 
     async def submit(self, new: NewExecution, now: datetime) -> tuple[Execution, bool]:
-        execution = Execution(
-            id=new_id(),
-            tenant=new.tenant,
-            agent=new.agent,
-            input=new.input,
-            max_attempts=new.max_attempts,
-            priority=new.priority,
-            idempotency_key=new.idempotency_key,
-            schedule_id=new.schedule_id,
-            available_at=now,
-            created_at=now,
-            updated_at=now,
-        )
+        execution = new.pending(now)
         try:
             await self._call(self._executions.insert_one(to_document(execution)))
         except DuplicateKeyError as exc:

@@ -30,7 +30,6 @@ from common.domain import (
     Renewal,
     State,
     Usage,
-    new_id,
 )
 from common.errors import NotFound, StateConflict, StoreUnavailable
 from common.store import sqlite_holder as holder
@@ -107,20 +106,7 @@ class SqliteStore(SqliteFlowStates, SqliteSchedules, Store):
     # --- API side ----------------------------------------------------------------------------
 
     async def submit(self, new: NewExecution, now: datetime) -> tuple[Execution, bool]:
-        execution = Execution(
-            id=new_id(),
-            tenant=new.tenant,
-            agent=new.agent,
-            input=new.input,
-            max_attempts=new.max_attempts,
-            priority=new.priority,
-            idempotency_key=new.idempotency_key,
-            schedule_id=new.schedule_id,
-            available_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        return await self._run(_insert_or_existing, execution)
+        return await self._run(_insert_or_existing, new.pending(now))
 
     async def get(self, tenant: str, execution_id: str) -> Execution | None:
         row = await self._run(
