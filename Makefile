@@ -20,6 +20,7 @@ dev: $(STAMP)  ## API + 4 worker loops on ./agentfleet.db, offline LLM and Reddi
 
 test: $(STAMP)  ## the whole suite (real MongoDB tests skip without MONGODB_URL)
 	$(BIN)/ruff check .
+	$(BIN)/mypy api worker common agentfleet
 	$(BIN)/python -m pytest -q -rs
 
 test-mongodb: $(STAMP)  ## the store contract against a real server: MONGODB_URL=mongodb://…

@@ -106,9 +106,11 @@ class ResearchReport:
 
 
 def research_report(
-    execution_id: str, agent: str, state: domain.State, result: dict[str, Any] | None
+    execution_id: str, agent: str, state: domain.State, result: object
 ) -> ResearchReport | None:
-    """The typed report of a succeeded `reddit_research` execution; None for anything else."""
+    """The typed report of a succeeded `reddit_research` execution; None for anything else.
+
+    `result` is the stored result as any JSON value (the `JSON` scalar): validated here."""
     if agent != REDDIT_RESEARCH.name or state is not domain.State.SUCCEEDED or result is None:
         return None
     try:

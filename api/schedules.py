@@ -46,7 +46,7 @@ class Schedule:
         return cls(
             id=strawberry.ID(s.id),
             agent=s.agent,
-            input=s.input,
+            input=JSON(s.input),
             cron=s.cron,
             timezone=s.timezone,
             overlap=ScheduleOverlap(s.overlap.value),

@@ -10,6 +10,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import ASTValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -56,7 +57,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     # The rules of QueryDepthLimiter and MaxAliasesLimiter, built once: those extensions make
     # a new rule class per instance, i.e. per operation, which would defeat ValidationCache.
-    limits = [
+    limits: list[type[ASTValidationRule]] = [
         query_depth_rule(settings.max_query_depth, should_ignore=None),
         max_aliases_rule(settings.max_aliases),
     ]

@@ -11,8 +11,8 @@ Not named after any one agent, so plugins do not import a built-in agent's packa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
@@ -84,10 +84,14 @@ async def run_graph(
         return dict(snapshot.values)
     run_input = None if snapshot.next else start
     final: dict[str, Any] = dict(snapshot.values)
+    # With a list of stream modes LangGraph yields (mode, data) pairs, and both of these modes'
+    # data are dicts; its annotation (`dict[str, Any] | Any`) covers every mode, so say which.
+    stream = cast(
+        AsyncIterator[tuple[str, dict[str, Any]]],
+        graph.astream(run_input, config, stream_mode=["updates", "values"]),
+    )
     try:
-        async for mode, chunk in graph.astream(
-            run_input, config, stream_mode=["updates", "values"]
-        ):
+        async for mode, chunk in stream:
             if mode == "values":
                 final = chunk
                 continue
