@@ -27,6 +27,7 @@ Backends follow the store:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -112,18 +113,42 @@ async def open_checkpointer(
             yield sqlite_saver
 
 
+def _shielded_sqlite_saver(conn: Any) -> BaseCheckpointSaver:
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    class ShieldedSqliteSaver(AsyncSqliteSaver):
+        """`AsyncSqliteSaver` whose writes, once started, finish even if the attempt is
+        cancelled (lease lost, cancel requested, shutdown, a failing sibling step).
+
+        aiosqlite runs each statement in its own thread whatever happens to the awaiting task:
+        a cancellation between the INSERT and its commit left the write transaction open, and
+        so SQLite's write lock held against every process on the file, until this connection's
+        next commit (in an idle worker: indefinitely); the checkpoint itself stayed invisible
+        to the worker resuming the execution, which repeated that step."""
+
+        async def aput(self, *args: Any, **kwargs: Any) -> RunnableConfig:
+            return await asyncio.shield(super().aput(*args, **kwargs))
+
+        async def aput_writes(self, *args: Any, **kwargs: Any) -> None:
+            await asyncio.shield(super().aput_writes(*args, **kwargs))
+
+        async def adelete_thread(self, thread_id: str) -> None:
+            await asyncio.shield(super().adelete_thread(thread_id))
+
+    return ShieldedSqliteSaver(conn)
+
+
 @asynccontextmanager
 async def _sqlite_saver(path: str) -> AsyncIterator[BaseCheckpointSaver]:
     import aiosqlite
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     conn = await aiosqlite.connect(path, timeout=SQLITE_BUSY_TIMEOUT)
     try:
         # WAL (set by setup) + NORMAL survives a killed process; only an OS crash can lose
         # the last checkpoints, which costs a repeated step, never a wrong result.
         await conn.execute("PRAGMA synchronous=NORMAL")
-        saver = AsyncSqliteSaver(conn)
-        await saver.setup()
+        saver = _shielded_sqlite_saver(conn)
+        await saver.setup()  # type: ignore[attr-defined]
         yield saver
     finally:
         await conn.close()

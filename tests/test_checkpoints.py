@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import operator
 import os
 import uuid
@@ -225,3 +227,19 @@ async def test_the_embedded_checkpointer_puts_the_store_file_in_wal_mode(tmp_pat
         (mode,) = await c.fetchone()
 
     assert mode == "wal"
+
+
+async def test_a_cancelled_checkpoint_write_still_commits_and_leaves_no_lock_held(tmp_path):
+    settings = Settings(sqlite_path=str(tmp_path / "agentfleet.db"))
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "1"}}
+    writes = [("messages", {"text": "x" * 10_000})] * 20
+    async with open_checkpointer(settings) as saver:
+        for i in range(60):  # cancelled at every stage of the write, the statement included
+            task = asyncio.create_task(saver.aput_writes(config, writes, f"task-{i}"))
+            for _ in range(i % 6):
+                await asyncio.sleep(0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await asyncio.sleep(0.05)  # the shielded writes finish in the background
+        assert not saver.conn.in_transaction  # SQLite's write lock is free for other processes
