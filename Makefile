@@ -35,5 +35,8 @@ schema: $(STAMP)  ## regenerate schema.graphql from the code
 bench: $(STAMP)  ## all benchmarks; writes BENCHMARKS.md
 	$(BIN)/python -m bench
 
+chaos-big: $(STAMP)  ## the chaos suite at its big size (CI runs the small one)
+	$(BIN)/python -m pytest -q -s -rs tests/chaos --chaos-big
+
 clean:
 	rm -rf $(VENV) agentfleet.db agentfleet.db-wal agentfleet.db-shm

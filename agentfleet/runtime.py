@@ -10,6 +10,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from prometheus_client import start_http_server
@@ -18,6 +19,7 @@ from api.app import create_app
 from api.live import ChangeFeed, open_change_feed
 from common.agents.registry import AgentRegistry, default_registry
 from common.agents.resources import open_resources
+from common.flow import FlowController
 from common.metrics import Metrics
 from common.settings import Settings
 from common.store import Store, open_store
@@ -107,14 +109,20 @@ def make_workers(
     ]
 
 
-def worker_counters(worker: Worker, store: Store) -> dict[str, int | str]:
-    """What a worker process did, for benchmarks: claims and the store calls they cost."""
-    return {
+def worker_counters(
+    worker: Worker, store: Store, flow: FlowController | None = None
+) -> dict[str, Any]:
+    """What a worker process did, for benchmarks: claims and the store calls they cost, and
+    what its provider flow control did (its store round trips are in `round_trips` too)."""
+    counters: dict[str, Any] = {
         "worker_id": worker.worker_id,
         "claimed": worker.claimed,
         "round_trips": store.round_trips,
         "claim_conflicts": store.claim_conflicts,
     }
+    if flow is not None:
+        counters["flow"] = flow.counters.to_dict()
+    return counters
 
 
 async def run_worker(settings: Settings, *, stats_file: str | None = None) -> None:
@@ -131,7 +139,7 @@ async def run_worker(settings: Settings, *, stats_file: str | None = None) -> No
         _on_signals(worker.stop)
         log.info("store: %s", describe_store(settings))
         await worker.run()
-        counters = worker_counters(worker, store)
+        counters = worker_counters(worker, store, resources.get("flow"))
         log.info("worker counters: %s", json.dumps(counters))
         if stats_file:
             await asyncio.to_thread(Path(stats_file).write_text, json.dumps(counters) + "\n")

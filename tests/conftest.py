@@ -12,6 +12,24 @@ import pytest
 from common.clock import ManualClock
 from common.store.base import Store
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--chaos-big",
+        action="store_true",
+        help="also run the chaos suite at its big size (tests marked chaos_big)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--chaos-big"):
+        return
+    skip = pytest.mark.skip(reason="the big chaos run needs --chaos-big (make chaos-big)")
+    for item in items:
+        if "chaos_big" in item.keywords:
+            item.add_marker(skip)
+
+
 #: Every backend the contract suite runs on. Real MongoDB only with MONGODB_URL (`-m mongodb`).
 BACKENDS = ["sqlite", "mongomock", pytest.param("mongodb", marks=pytest.mark.mongodb)]
 
