@@ -6,7 +6,7 @@ the store I/O (compare-and-swap, no locks); `chat.FlowControlledChatModel` (impo
 it needs LangChain) puts it in front of every call an agent makes.
 """
 
-from common.flow.controller import FlowController, FlowCounters, Permit
+from common.flow.controller import FlowController
 from common.flow.decide import acquire, record, step
 from common.flow.limits import ProviderLimit, config_for, limit_for, parse_provider_limits
 from common.flow.state import (
@@ -14,8 +14,10 @@ from common.flow.state import (
     Breaker,
     CallOutcome,
     FlowConfig,
+    FlowCounters,
     FlowState,
     Grant,
+    Permit,
     Refuse,
     Report,
 )

@@ -16,7 +16,6 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from common.clock import Clock
@@ -29,8 +28,10 @@ from common.flow.state import (
     CallOutcome,
     Decision,
     FlowConfig,
+    FlowCounters,
     FlowState,
     Grant,
+    Permit,
     Refuse,
     Report,
 )
@@ -47,61 +48,12 @@ HOLD_AHEAD = (0.2, 0.6)
 UNAVAILABLE_RETRY = 1.0
 
 
-class FlowRecordLike(Protocol):
-    key: str
-    version: int
-    state: dict[str, Any]
-
-
 class FlowStore(Protocol):
     async def get_flow_state(self, key: str) -> Any: ...
 
     async def put_flow_state(
         self, key: str, state: dict[str, Any], expected_version: int | None
     ) -> Any: ...
-
-
-@dataclass(frozen=True)
-class Permit:
-    """A granted call: what its report has to say about when it was granted."""
-
-    key: str
-    epoch: int
-    paced: bool
-    trial: bool = False
-    waited: float = 0.0
-
-    def report(
-        self, outcome: CallOutcome, retry_after: float | None = None, tokens: int = 0
-    ) -> Report:
-        return Report(
-            outcome,
-            paced=int(self.paced and outcome is CallOutcome.OK),
-            epoch=self.epoch,
-            retry_after=retry_after,
-            tokens=tokens,
-            trial=self.trial,
-        )
-
-
-@dataclass
-class FlowCounters:
-    """What this process's flow control did, for benchmarks and logs."""
-
-    acquires: int = 0
-    granted: int = 0
-    refused: int = 0
-    waited: int = 0
-    waited_seconds: float = 0.0
-    held: int = 0  # asks told "not yet" and held in the lane for a later round
-    quick_retries: int = 0  # 429s answered by waiting for the next slot in-process
-    rounds: int = 0
-    round_trips: int = 0
-    cas_conflicts: int = 0
-    cas_exhausted: int = 0
-
-    def to_dict(self) -> dict[str, int | float]:
-        return {k: round(v, 3) if isinstance(v, float) else v for k, v in vars(self).items()}
 
 
 class FlowController:

@@ -197,3 +197,18 @@ async def test_the_state_is_written_with_the_injected_clock(sqlite_store):
     await flow.acquire(KEY)
     state = await flow.state_of(KEY)
     assert state.updated_at == clock.now().timestamp()
+
+
+async def test_the_cas_loop_keeps_every_update_on_every_backend(any_store, clock):
+    controllers = [controller(any_store, clock, seed=i, max_tries=50) for i in range(3)]
+    permits = [await c.acquire(KEY) for c in controllers]
+
+    await asyncio.gather(
+        *(c.report(p, CallOutcome.RATE_LIMITED) for c, p in zip(controllers, permits, strict=True)),
+        *(c.acquire(KEY) for c in controllers),
+    )
+
+    state = await controllers[0].state_of(KEY)
+    assert state.calls_rate_limited == 3
+    assert state.next_slot >= clock.now().timestamp() + 5 / FlowState().rate - 1e-6
+    assert [r.key for r in await any_store.list_flow_states()] == [KEY]
