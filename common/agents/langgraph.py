@@ -72,17 +72,22 @@ async def run_graph(
 ) -> dict[str, Any]:
     """Drive `graph` (compiled with a checkpointer) to its end; return its final state values.
 
-    - A checkpoint with pending nodes: resume there with input None; steps already done are
-      neither re-run nor paid for again.
+    - A checkpoint with pending nodes (or a step whose tasks all finished, with its successor
+      checkpoint missing): resume there with input None; steps already done are neither
+      re-run nor paid for again.
     - A checkpoint of a finished run (the attempt died after the graph ended but before the
       result was written): return that state without calling anything.
     - No checkpoint: start from `start`.
     """
     config = run_config(ctx, recursion_limit)
     snapshot = await graph.aget_state(config)
-    if snapshot.values and not snapshot.next:
+    # `next` leaves out tasks whose writes were saved: a worker that died after a step's tasks
+    # finished but before the step's checkpoint was written leaves `next` empty with the graph
+    # not finished. Finished means no task at all is due.
+    pending = bool(snapshot.next or snapshot.tasks)
+    if snapshot.values and not pending:
         return dict(snapshot.values)
-    run_input = None if snapshot.next else start
+    run_input = None if pending else start
     final: dict[str, Any] = dict(snapshot.values)
     # With a list of stream modes LangGraph yields (mode, data) pairs, and both of these modes'
     # data are dicts; its annotation (`dict[str, Any] | Any`) covers every mode, so say which.
