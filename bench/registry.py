@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bench import api_submit, claim_latency, footprint, queue_throughput
+from bench import api_submit, claim_latency, footprint, goodput, queue_throughput
 from bench.result import BenchArgs, Result
 
 
@@ -19,7 +19,7 @@ class Benchmark(Protocol):
     def run(self, args: BenchArgs) -> Result: ...
 
 
-BENCHMARKS: list[Benchmark] = [claim_latency, queue_throughput, api_submit, footprint]
+BENCHMARKS: list[Benchmark] = [claim_latency, queue_throughput, api_submit, footprint, goodput]
 
 
 def select(only: str | None) -> list[Benchmark]:
