@@ -7,7 +7,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from bench.goodput_runs import Run, Sample, article_run, fleet_run, start_provider
+from bench.goodput_figures import figures as run_figures
+from bench.goodput_figures import row, trips_note
+from bench.goodput_runs import Run, article_run, fleet_run, start_provider
 from bench.processes import stop
 from bench.result import BenchArgs, Result, Target, fmt
 from common.agents.base import AgentContext
@@ -30,7 +32,7 @@ class Size:
     concurrency: int  # per worker; the article's loop runs workers x concurrency agents at once
 
 
-FULL, QUICK = Size(150, 4, 8), Size(12, 2, 4)
+FULL, QUICK = Size(150, 4, 8), Size(8, 2, 3)
 #: The article's loop a second time, with just enough agents to keep the provider busy
 #: (capacity x latency): the kindest setting for it, which it has no way to find by itself.
 KIND_AGENTS = 6
@@ -96,62 +98,6 @@ async def _calls_of(data: ResearchInput) -> int:
     return ctx.usage.llm_calls_ok
 
 
-def _converged(samples: list[Sample]) -> tuple[float, float]:
-    """(distinct successful calls per second, 429 share) between 10% and 90% of the calls."""
-    final = samples[-1].distinct_ok
-    if final < 10:
-        return float("nan"), float("nan")
-    first = next(s for s in samples if s.distinct_ok >= 0.1 * final)
-    last = next(s for s in samples if s.distinct_ok >= 0.9 * final)
-    if last.at <= first.at:
-        return float("nan"), float("nan")
-    rate = (last.distinct_ok - first.distinct_ok) / (last.at - first.at)
-    requests = last.requests - first.requests
-    share = (last.rate_limited - first.rate_limited) / requests if requests else float("nan")
-    return rate, share
-
-
-def _figures(run: Run, calls: list[int], ideal: float) -> dict[str, Any]:
-    useful = sum(calls[i] for i in run.succeeded)
-    provider = run.provider
-    rate_limited = provider["by_status"].get("429", 0)
-    converged_rate, converged_429 = _converged(run.samples)
-    flow = run.counters.get("flow") or {}
-    return {
-        "run": run.name,
-        "succeeded": len(run.succeeded),
-        "makespan_s": run.makespan,
-        "makespan_vs_ideal": run.makespan / ideal,
-        "goodput": useful / run.makespan / CAPACITY,
-        "converged_goodput": converged_rate / CAPACITY,
-        "share_429": rate_limited / provider["requests"] if provider["requests"] else 0.0,
-        "converged_share_429": converged_429,
-        "requests": provider["requests"],
-        "ok": provider["ok"],
-        "repeated_ok": provider["repeated_ok"],
-        "flow_round_trips_per_call": (
-            flow["round_trips"] / provider["ok"] if flow and provider["ok"] else None
-        ),
-        "counters": run.counters,
-    }
-
-
-def _row(f: dict[str, Any], executions: int) -> list[str]:
-    per_call = f["flow_round_trips_per_call"]
-    return [
-        f["run"],
-        f"{f['succeeded']}/{executions}",
-        fmt(f["makespan_s"], 1),
-        fmt(f["makespan_vs_ideal"], 2),
-        fmt(f["goodput"], 2),
-        fmt(f["converged_goodput"], 2),
-        f"{f['share_429']:.1%}",
-        f"{f['converged_share_429']:.1%}",
-        fmt(f["repeated_ok"]),
-        "-" if per_call is None else fmt(per_call, 2),
-    ]
-
-
 def _ratio(fleet: dict[str, Any], other: dict[str, Any]) -> tuple[float, str]:
     if other["goodput"] <= 0:
         return float("inf"), "∞ (it finished nothing)"
@@ -164,7 +110,7 @@ def _targets(by_name: dict[str, dict[str, Any]], size: Size) -> list[Target]:
     same, same_text = _ratio(
         fleet, by_name[f"article loop, {size.workers * size.concurrency} agents"]
     )
-    kind, kind_text = _ratio(fleet, by_name[f"article loop, {KIND_AGENTS} agents"])
+    kind, kind_text = _ratio(fleet, by_name[f"article loop, {KIND_AGENTS} agents, hand-tuned"])
     faulty = by_name[f"fleet, {FAULTS:.0%} 500s"]
     return [
         Target(
@@ -226,7 +172,7 @@ def _plans(size: Size) -> list[Plan]:
         Plan("fleet", "reddit_research"),
         Plan("fleet, no checkpoint resume", "reddit_research_fresh"),
         Plan(f"article loop, {same} agents", agents=same),
-        Plan(f"article loop, {KIND_AGENTS} agents", agents=KIND_AGENTS),
+        Plan(f"article loop, {KIND_AGENTS} agents, hand-tuned", agents=KIND_AGENTS),
         Plan(f"fleet, {FAULTS:.0%} 500s", "reddit_research", fail_rate=FAULTS),
         Plan(f"fleet, {FAULTS:.0%} 500s, no checkpoint resume", "reddit_research_fresh", 0, FAULTS),
     ]
@@ -268,7 +214,7 @@ def run(args: BenchArgs) -> Result:
     calls = [calls[i % len(TOPICS)] for i in range(size.executions)]
     ideal = sum(calls) / CAPACITY
     runs = _runs(args, size, cases)
-    figures = [_figures(r, calls, ideal) for r in runs]
+    figures = [run_figures(r, calls, ideal, CAPACITY) for r in runs]
     by_name = {f["run"]: f for f in figures}
     return Result(
         name=NAME,
@@ -293,9 +239,9 @@ def run(args: BenchArgs) -> Result:
             "calls paid twice",
             "flow store trips/call",
         ],
-        rows=[_row(f, size.executions) for f in figures],
+        rows=[row(f, size.executions) for f in figures],
         targets=_targets(by_name, size),
-        notes=[NOTES.format(faults=FAULTS)],
+        notes=[NOTES.format(faults=FAULTS), trips_note(by_name["fleet"])],
         method=METHOD.format(
             capacity=CAPACITY,
             latency=LATENCY,
