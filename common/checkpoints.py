@@ -150,6 +150,10 @@ async def _sqlite_saver(path: str) -> AsyncIterator[BaseCheckpointSaver]:
         saver = _shielded_sqlite_saver(conn)
         await saver.setup()  # type: ignore[attr-defined]
         yield saver
+        # Writes of cancelled attempts may still be finishing: the saver's lock is taken in
+        # turn, so once it is ours they are done and the connection can close under nobody.
+        async with saver.lock:  # type: ignore[attr-defined]
+            pass
     finally:
         await conn.close()
 
